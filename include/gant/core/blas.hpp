@@ -1,0 +1,38 @@
+#pragma once
+// Row-major GEMM over CBLAS (OpenBLAS in practice). One overload per scalar type so layers
+// stay generic in T while float trains fast and double gives exact gradient checks.
+#include <cblas.h>
+
+#include <cstddef>
+
+namespace gant::blas {
+
+enum class op { none, transpose };
+
+inline CBLAS_TRANSPOSE to_cblas(op o) { return o == op::none ? CblasNoTrans : CblasTrans; }
+
+/// C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major with leading dimensions.
+inline void gemm(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+    if (m == 0 || n == 0) return;
+    cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb),
+                beta, c, int(ldc));
+}
+
+inline void gemm(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+                 std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+    if (m == 0 || n == 0) return;
+    cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb),
+                beta, c, int(ldc));
+}
+
+/// Pins OpenBLAS's own thread count (a no-op with another CBLAS).
+inline void set_threads(int n) {
+#if defined(OPENBLAS_VERSION) || defined(OPENBLAS_CONST)
+    openblas_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+}  // namespace gant::blas

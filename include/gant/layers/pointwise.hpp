@@ -1,0 +1,144 @@
+#pragma once
+// Element-wise activations y = phi(a). One implementation serves every activation; an
+// activation only states phi, phi' and phi'' (the curvature the gradient-penalty rules need):
+//   tangent   ydot    = phi'(a) * adot
+//   reverse   abar    = phi'(a) * ybar + phi''(a) * adot * ydotbar
+//             adotbar = phi'(a) * ydotbar
+#include <cmath>
+
+#include "gant/nn/layer.hpp"
+
+namespace gant {
+
+template <class In, class Fn, class T>
+class pointwise_impl : public stateless {
+public:
+    using scalar = T;
+    using input_shape = In;
+    using output_shape = In;
+    static constexpr bool couples_samples = false;
+    static constexpr bool second_order = true;
+
+    void forward(const tensor<T>& x, tensor<T>& y, const pass_context&) {
+        const T* a = x.data();
+        T* out = y.data();
+        for (std::size_t i = 0, n = x.size(); i < n; ++i) out[i] = Fn::value(a[i]);
+    }
+
+    void backward(const tensor<T>& x, const tensor<T>& y, const tensor<T>& dy, tensor<T>* dx, bool,
+                  const pass_context&) {
+        if (!dx) return;
+        const T *a = x.data(), *out = y.data(), *g = dy.data();
+        T* d = dx->data();
+        for (std::size_t i = 0, n = x.size(); i < n; ++i) d[i] = Fn::first(a[i], out[i]) * g[i];
+    }
+
+    void forward_tangent(const tensor<T>& x, const tensor<T>& y, const tensor<T>& xdot, tensor<T>& ydot,
+                         const pass_context&) {
+        const T *a = x.data(), *out = y.data(), *ad = xdot.data();
+        T* yd = ydot.data();
+        for (std::size_t i = 0, n = x.size(); i < n; ++i) yd[i] = Fn::first(a[i], out[i]) * ad[i];
+    }
+
+    void backward_paired(const tensor<T>& x, const tensor<T>& y, const tensor<T>& xdot, const tensor<T>&,
+                         const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
+                         const pass_context&) {
+        const T *a = x.data(), *out = y.data(), *ad = xdot.data(), *yb = ybar.data(), *ydb = ydotbar.data();
+        const std::size_t n = x.size();
+        if (xbar) {
+            T* ab = xbar->data();
+            for (std::size_t i = 0; i < n; ++i)
+                ab[i] = Fn::first(a[i], out[i]) * yb[i] + Fn::second(a[i], out[i]) * ad[i] * ydb[i];
+        }
+        if (xdotbar) {
+            T* adb = xdotbar->data();
+            for (std::size_t i = 0; i < n; ++i) adb[i] = Fn::first(a[i], out[i]) * ydb[i];
+        }
+    }
+};
+
+/// Declares a descriptor for an activation function object Fn.
+template <class Fn, const char* Name>
+struct activation {
+    static constexpr const char* name = Name;
+    using expects = expects_any_shape;
+    template <class In>
+    static constexpr bool accepts = true;
+    template <class In>
+    using output_shape = In;
+    template <class In, class T, class B>
+    using impl = pointwise_impl<In, typename Fn::template with<T>, T>;
+};
+
+namespace fn {
+
+/// max(a, 0) + slope * min(a, 0); phi'' = 0 away from the kink.
+template <std::intmax_t Num, std::intmax_t Den>
+struct leaky {
+    template <class T>
+    struct with {
+        static constexpr T slope = T(Num) / T(Den);
+        static T value(T a) { return a > T(0) ? a : slope * a; }
+        static T first(T a, T) { return a > T(0) ? T(1) : slope; }
+        static T second(T, T) { return T(0); }
+    };
+};
+
+struct tanh_fn {
+    template <class T>
+    struct with {
+        static T value(T a) { return std::tanh(a); }
+        static T first(T, T y) { return T(1) - y * y; }
+        static T second(T, T y) { return T(-2) * y * (T(1) - y * y); }
+    };
+};
+
+struct sigmoid_fn {
+    template <class T>
+    struct with {
+        static T value(T a) { return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a)); }
+        static T first(T, T y) { return y * (T(1) - y); }
+        static T second(T, T y) { return y * (T(1) - y) * (T(1) - T(2) * y); }
+    };
+};
+
+struct softplus_fn {
+    template <class T>
+    struct with {
+        static T value(T a) { return std::max(a, T(0)) + std::log1p(std::exp(-std::abs(a))); }
+        static T first(T a, T) { return sigmoid_fn::with<T>::value(a); }
+        static T second(T a, T) {
+            const T s = sigmoid_fn::with<T>::value(a);
+            return s * (T(1) - s);
+        }
+    };
+};
+
+struct identity_fn {
+    template <class T>
+    struct with {
+        static T value(T a) { return a; }
+        static T first(T, T) { return T(1); }
+        static T second(T, T) { return T(0); }
+    };
+};
+
+inline constexpr char relu_name[] = "relu";
+inline constexpr char leaky_relu_name[] = "leaky_relu";
+inline constexpr char tanh_name[] = "tanh";
+inline constexpr char sigmoid_name[] = "sigmoid";
+inline constexpr char softplus_name[] = "softplus";
+inline constexpr char identity_name[] = "identity";
+
+}  // namespace fn
+
+using relu = activation<fn::leaky<0, 1>, fn::relu_name>;
+/// leaky_relu<> has slope 0.2 (DCGAN, PGGAN); leaky_relu<1, 100> has slope 0.01.
+template <std::intmax_t Num = 1, std::intmax_t Den = 5>
+using leaky_relu = activation<fn::leaky<Num, Den>, fn::leaky_relu_name>;
+using tanh = activation<fn::tanh_fn, fn::tanh_name>;
+using sigmoid = activation<fn::sigmoid_fn, fn::sigmoid_name>;
+using softplus = activation<fn::softplus_fn, fn::softplus_name>;
+using identity = activation<fn::identity_fn, fn::identity_name>;
+
+}  // namespace gant

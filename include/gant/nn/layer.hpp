@@ -1,0 +1,79 @@
+#pragma once
+// The layer contract.
+//
+// A layer is used through two types:
+//
+//  * a *descriptor*, the name users write in a network (dense<784, 256>, leaky_relu<>, ...).
+//    It holds only compile-time facts:
+//        static constexpr const char* name;                 // for messages
+//        template <class In> static constexpr bool accepts;  // can it take per-sample shape In?
+//        using expects = ...;                                // what it takes, named for error messages
+//        template <class In> using output_shape = ...;       // per-sample shape it produces
+//        template <class In, class T, class Backend> using impl = ...;
+//
+//  * an *implementation* bound to an input shape, a scalar type and a backend. Batches are
+//    tensor<T> (rows = samples). All methods see the primal input x and output y the network
+//    stored during forward, so layers keep no copies of them:
+//        forward(x, y, ctx)
+//        backward(x, y, dy, dx*, accumulate, ctx)        dx may be null (not needed);
+//                                                        param grads += only if accumulate
+//        forward_tangent(x, y, xdot, ydot, ctx)          JVP: ydot = J(x) xdot
+//        backward_paired(x, y, xdot, ydot, ybar, ydotbar, xbar*, xdotbar*, ctx)
+//                                                        reverse through primal and tangent
+//                                                        together; param grads always +=
+//        visit_parameters(f), visit_buffers(f)           f(parameter<T>&) / f(buffer<T>&)
+//        static constexpr bool couples_samples;          batch statistics mix samples
+//        static constexpr bool second_order;             tangent rules are implemented
+//
+// Why the tangent rules: a gradient penalty needs d/dtheta of a function of grad_x D(x). With
+// v = dPenalty/dg held fixed, that equals d/dtheta of the directional derivative of D along v
+// (a JVP), so running primal and tangent forward and then back-propagating through both
+// gives the exact second-order gradient with first-order kernels. See docs/concepts.md.
+#include <concepts>
+#include <type_traits>
+
+#include "gant/core/context.hpp"
+#include "gant/core/parameter.hpp"
+#include "gant/core/shape.hpp"
+#include "gant/core/tensor.hpp"
+
+namespace gant {
+
+/// Descriptors of what a layer accepts, used only to make wiring errors readable.
+template <std::size_t C>
+struct expects_channels {};
+template <std::size_t F>
+struct expects_features {};
+template <std::size_t N>
+struct expects_elements {};
+struct expects_image {};
+struct expects_any_shape {};
+
+template <class L>
+concept layer_descriptor = requires {
+    { L::name } -> std::convertible_to<const char*>;
+    typename L::expects;
+};
+
+template <class I>
+concept layer_impl = requires(I& layer, const tensor<typename I::scalar>& t, tensor<typename I::scalar>& out,
+                              tensor<typename I::scalar>* maybe, const pass_context& ctx) {
+    typename I::input_shape;
+    typename I::output_shape;
+    { I::couples_samples } -> std::convertible_to<bool>;
+    { I::second_order } -> std::convertible_to<bool>;
+    layer.forward(t, out, ctx);
+    layer.backward(t, t, t, maybe, true, ctx);
+    layer.forward_tangent(t, t, t, out, ctx);
+    layer.backward_paired(t, t, t, t, t, t, maybe, maybe, ctx);
+};
+
+/// Base for layers without parameters or buffers.
+struct stateless {
+    template <class F>
+    void visit_parameters(F&&) {}
+    template <class F>
+    void visit_buffers(F&&) {}
+};
+
+}  // namespace gant

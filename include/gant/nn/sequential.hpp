@@ -1,0 +1,290 @@
+#pragma once
+// Compile-time composition of layers. sequential<L1, L2, ...> is itself a layer descriptor, so
+// networks nest; network<InputShape, T, Backend, Layers...> is the bound, runnable form.
+//
+// Per-sample shapes flow through the list at compile time. A layer that cannot take the shape
+// its predecessor produces stops compilation at layer_input_mismatch<...>, whose template
+// arguments name both layers, the shape produced and what was expected.
+#include <array>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "gant/backend/cpu.hpp"
+#include "gant/nn/layer.hpp"
+
+namespace gant {
+
+/// Marker for "the network's input" in wiring messages.
+struct network_input {
+    static constexpr const char* name = "input";
+};
+
+template <std::size_t Index>
+struct layer_index {};
+
+template <class T>
+inline constexpr bool dependent_false_v = false;
+
+/// Instantiated only when wiring fails: the compiler prints its template arguments.
+template <class LayerIndex, class PreviousLayer, class ProducedShape, class Layer, class LayerExpects>
+struct layer_input_mismatch {
+    static_assert(dependent_false_v<Layer>,
+                  "gant: wiring error: a layer's input does not match the shape the previous layer produces; "
+                  "read layer_input_mismatch<layer_index<i>, previous layer, shape it produces, layer, what the "
+                  "layer expects> in this message");
+    static constexpr bool value = false;
+};
+
+namespace detail {
+
+template <std::size_t I, class Prev, class In, class L>
+constexpr bool check_wiring() {
+    if constexpr (L::template accepts<In>)
+        return true;
+    else
+        return layer_input_mismatch<layer_index<I>, Prev, In, L, typename L::expects>::value;
+}
+
+template <class... Ts>
+struct type_list {};
+
+// Walks the layer list, producing the implementation tuple and the final shape. On a wiring
+// error the chain stops growing (the input shape is passed through) so one mistake gives one
+// message instead of a cascade.
+template <std::size_t I, class Prev, class In, class T, class B, class Impls, class... Ls>
+struct chain;
+
+template <std::size_t I, class Prev, class In, class T, class B, class... Done>
+struct chain<I, Prev, In, T, B, type_list<Done...>> {
+    using impls = std::tuple<Done...>;
+    using output_shape = In;
+};
+
+template <class L, class In, bool Ok>
+struct safe_output {
+    using type = In;
+};
+template <class L, class In>
+struct safe_output<L, In, true> {
+    using type = typename L::template output_shape<In>;
+};
+
+template <std::size_t I, class Prev, class In, class T, class B, class... Done, class L, class... Rest>
+struct chain<I, Prev, In, T, B, type_list<Done...>, L, Rest...> {
+    static_assert(layer_descriptor<L>, "gant: every entry of sequential<...> must be a layer descriptor");
+    static constexpr bool ok = check_wiring<I, Prev, In, L>();
+    using out = typename safe_output<L, In, ok>::type;
+    using next = std::conditional_t<ok, chain<I + 1, L, out, T, B, type_list<Done..., typename L::template impl<In, T, B>>, Rest...>,
+                                    chain<I + 1, L, In, T, B, type_list<Done...>>>;
+    using impls = typename next::impls;
+    using output_shape = typename next::output_shape;
+};
+
+}  // namespace detail
+
+template <class InputShape, class T, class Backend, class... Layers>
+class network;
+
+/// A list of layers applied in order; a layer descriptor itself.
+template <class... Layers>
+struct sequential {
+    static_assert(sizeof...(Layers) > 0, "gant: sequential<> needs at least one layer");
+    static constexpr const char* name = "sequential";
+    using expects = expects_any_shape;
+    template <class In>
+    static constexpr bool accepts = true;  // the inner layers check their own inputs
+    template <class In>
+    using output_shape = typename detail::chain<0, network_input, In, float, backend::cpu, detail::type_list<>, Layers...>::output_shape;
+    template <class In, class T, class B>
+    using impl = network<In, T, B, Layers...>;
+};
+
+template <class InputShape, class T, class Backend, class... Layers>
+class network {
+    using chain = detail::chain<0, network_input, InputShape, T, Backend, detail::type_list<>, Layers...>;
+
+public:
+    using scalar = T;
+    using backend = Backend;
+    using input_shape = InputShape;
+    using output_shape = typename chain::output_shape;
+    using layers = typename chain::impls;
+    static constexpr std::size_t depth = std::tuple_size_v<layers>;
+    static constexpr std::size_t input_size = InputShape::size;
+    static constexpr std::size_t output_size = output_shape::size;
+
+    template <std::size_t I>
+    using layer_type = std::tuple_element_t<I, layers>;
+
+    static constexpr bool couples_samples = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (false || ... || layer_type<I>::couples_samples);
+    }(std::make_index_sequence<depth>{});
+    static constexpr bool second_order = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (true && ... && layer_type<I>::second_order);
+    }(std::make_index_sequence<depth>{});
+
+    template <std::size_t I>
+    layer_type<I>& layer() { return std::get<I>(layers_); }
+    template <std::size_t I>
+    const layer_type<I>& layer() const { return std::get<I>(layers_); }
+
+    // ---- whole-network interface: stores every activation for the backward passes --------
+
+    const tensor<T>& forward(const tensor<T>& x, const pass_context& ctx = {}) {
+        require_features(x, input_size, "the network input");
+        ensure_shape(act_[0], x.shape(0), input_size);
+        std::copy(x.begin(), x.end(), act_[0].begin());
+        run_forward(ctx);
+        return act_[depth];
+    }
+
+    /// Back-propagates dy (adjoint of the last forward's output). dx: input gradient, or null.
+    void backward(const tensor<T>& dy, tensor<T>* dx, bool accumulate_parameter_gradients = true,
+                  const pass_context& ctx = {}) {
+        require_features(dy, output_size, "the output gradient");
+        ensure_shape(grad_[depth], dy.shape(0), output_size);
+        std::copy(dy.begin(), dy.end(), grad_[depth].begin());
+        run_backward(dx, accumulate_parameter_gradients, ctx);
+    }
+
+    /// JVP through the network at the last forward's point: returns ydot = J xdot.
+    const tensor<T>& forward_tangent(const tensor<T>& xdot, const pass_context& ctx = {}) {
+        require_features(xdot, input_size, "the input tangent");
+        ensure_shape(tan_[0], xdot.shape(0), input_size);
+        std::copy(xdot.begin(), xdot.end(), tan_[0].begin());
+        run_tangent(ctx);
+        return tan_[depth];
+    }
+
+    /// Reverse pass through primal and tangent together (after forward and forward_tangent).
+    /// ybar / ydotbar: adjoints of the output and of its tangent. Parameter gradients +=.
+    void backward_paired(const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
+                         const pass_context& ctx = {}) {
+        ensure_shape(grad_[depth], ybar.shape(0), output_size);
+        ensure_shape(tgrad_[depth], ydotbar.shape(0), output_size);
+        std::copy(ybar.begin(), ybar.end(), grad_[depth].begin());
+        std::copy(ydotbar.begin(), ydotbar.end(), tgrad_[depth].begin());
+        run_backward_paired(xbar, xdotbar, ctx);
+    }
+
+    const tensor<T>& output() const { return act_[depth]; }
+    const tensor<T>& tangent_output() const { return tan_[depth]; }
+
+    // ---- the layer contract, so a network nests inside another ----------------------------
+
+    void forward(const tensor<T>& x, tensor<T>& y, const pass_context& ctx) {
+        forward(x, ctx);
+        ensure_shape(y, x.shape(0), output_size);
+        std::copy(act_[depth].begin(), act_[depth].end(), y.begin());
+    }
+    void backward(const tensor<T>&, const tensor<T>&, const tensor<T>& dy, tensor<T>* dx, bool accumulate,
+                  const pass_context& ctx) {
+        backward(dy, dx, accumulate, ctx);
+    }
+    void forward_tangent(const tensor<T>&, const tensor<T>&, const tensor<T>& xdot, tensor<T>& ydot,
+                         const pass_context& ctx) {
+        forward_tangent(xdot, ctx);
+        ensure_shape(ydot, xdot.shape(0), output_size);
+        std::copy(tan_[depth].begin(), tan_[depth].end(), ydot.begin());
+    }
+    void backward_paired(const tensor<T>&, const tensor<T>&, const tensor<T>&, const tensor<T>&,
+                         const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
+                         const pass_context& ctx) {
+        backward_paired(ybar, ydotbar, xbar, xdotbar, ctx);
+    }
+
+    template <class F>
+    void visit_parameters(F&& f) {
+        std::apply([&](auto&... l) { (l.visit_parameters(f), ...); }, layers_);
+    }
+    template <class F>
+    void visit_buffers(F&& f) {
+        std::apply([&](auto&... l) { (l.visit_buffers(f), ...); }, layers_);
+    }
+
+    void zero_grad() {
+        visit_parameters([](parameter<T>& p) { p.zero_grad(); });
+    }
+
+    std::size_t parameter_count() {
+        std::size_t n = 0;
+        visit_parameters([&](parameter<T>& p) { n += p.size(); });
+        return n;
+    }
+
+private:
+    template <class F, std::size_t... I>
+    static void each_forward(F&& f, std::index_sequence<I...>) {
+        (f(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    template <class F, std::size_t... I>
+    static void each_reverse(F&& f, std::index_sequence<I...>) {
+        (f(std::integral_constant<std::size_t, depth - 1 - I>{}), ...);
+    }
+
+    void run_forward(const pass_context& ctx) {
+        const std::size_t n = act_[0].shape(0);
+        each_forward([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            ensure_shape(act_[I + 1], n, layer_type<I>::output_shape::size);
+            std::get<I>(layers_).forward(act_[I], act_[I + 1], ctx);
+        }, std::make_index_sequence<depth>{});
+    }
+
+    void run_backward(tensor<T>* dx, bool accumulate, const pass_context& ctx) {
+        const std::size_t n = grad_[depth].shape(0);
+        each_reverse([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            tensor<T>* target = nullptr;
+            if constexpr (I > 0) {
+                ensure_shape(grad_[I], n, layer_type<I>::input_shape::size);
+                target = &grad_[I];
+            } else if (dx) {
+                ensure_shape(*dx, n, input_size);
+                target = dx;
+            }
+            std::get<I>(layers_).backward(act_[I], act_[I + 1], grad_[I + 1], target, accumulate, ctx);
+        }, std::make_index_sequence<depth>{});
+    }
+
+    void run_tangent(const pass_context& ctx) {
+        const std::size_t n = tan_[0].shape(0);
+        each_forward([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            ensure_shape(tan_[I + 1], n, layer_type<I>::output_shape::size);
+            std::get<I>(layers_).forward_tangent(act_[I], act_[I + 1], tan_[I], tan_[I + 1], ctx);
+        }, std::make_index_sequence<depth>{});
+    }
+
+    void run_backward_paired(tensor<T>* xbar, tensor<T>* xdotbar, const pass_context& ctx) {
+        const std::size_t n = grad_[depth].shape(0);
+        each_reverse([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            tensor<T>* pbar = nullptr;
+            tensor<T>* tbar = nullptr;
+            if constexpr (I > 0) {
+                ensure_shape(grad_[I], n, layer_type<I>::input_shape::size);
+                ensure_shape(tgrad_[I], n, layer_type<I>::input_shape::size);
+                pbar = &grad_[I];
+                tbar = &tgrad_[I];
+            } else {
+                if (xbar) ensure_shape(*xbar, n, input_size);
+                if (xdotbar) ensure_shape(*xdotbar, n, input_size);
+                pbar = xbar;
+                tbar = xdotbar;
+            }
+            std::get<I>(layers_).backward_paired(act_[I], act_[I + 1], tan_[I], tan_[I + 1], grad_[I + 1],
+                                                 tgrad_[I + 1], pbar, tbar, ctx);
+        }, std::make_index_sequence<depth>{});
+    }
+
+    layers layers_{};
+    std::array<tensor<T>, depth + 1> act_{};    // act_[i]: input of layer i (act_[depth]: output)
+    std::array<tensor<T>, depth + 1> tan_{};    // tangents of the activations
+    std::array<tensor<T>, depth + 1> grad_{};   // adjoints of the activations
+    std::array<tensor<T>, depth + 1> tgrad_{};  // adjoints of the tangents
+};
+
+}  // namespace gant

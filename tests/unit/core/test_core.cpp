@@ -1,0 +1,149 @@
+#define BOOST_TEST_MODULE gant_core
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <set>
+
+#include "gant/core/rng.hpp"
+#include "gant/core/shape.hpp"
+#include "gant/core/threads.hpp"
+#include "gant/optim/init.hpp"
+
+using namespace gant;
+
+BOOST_AUTO_TEST_SUITE(shapes)
+BOOST_AUTO_TEST_CASE(size_and_text) {
+    static_assert(shape<3, 28, 28>::size == 2352);
+    static_assert(shape<3, 28, 28>::rank == 3);
+    BOOST_TEST((shape<3, 28, 28>::to_string() == "3x28x28"));
+    BOOST_TEST(shape<100>::to_string() == "100");
+}
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(random_numbers)
+
+BOOST_AUTO_TEST_CASE(same_seed_same_sequence) {
+    rng a(42), b(42), c(43);
+    bool differs = false;
+    for (int i = 0; i < 100; ++i) {
+        const auto x = a.next_u64();
+        BOOST_TEST(x == b.next_u64());
+        differs |= x != c.next_u64();
+    }
+    BOOST_TEST(differs);
+}
+
+BOOST_AUTO_TEST_CASE(known_answer_philox) {
+    // Philox4x32-10 with key 0 and counter 0 (Random123 known-answer vector): 6627e8d5 e169c58d bc57ac4c 9b00dbd8.
+    rng r(0, 0);
+    BOOST_TEST(r.next_u32() == 0x6627e8d5u);
+    BOOST_TEST(r.next_u32() == 0xe169c58du);
+    BOOST_TEST(r.next_u32() == 0xbc57ac4cu);
+    BOOST_TEST(r.next_u32() == 0x9b00dbd8u);
+}
+
+BOOST_AUTO_TEST_CASE(streams_are_independent) {
+    rng base(7);
+    rng s1 = base.split(1), s2 = base.split(2);
+    int equal = 0;
+    for (int i = 0; i < 64; ++i) equal += s1.next_u32() == s2.next_u32();
+    BOOST_TEST(equal < 3);
+}
+
+BOOST_AUTO_TEST_CASE(state_round_trip_continues_exactly) {
+    rng a(9, 3);
+    for (int i = 0; i < 5; ++i) a.normal();
+    a.next_u32();  // leave the block half used
+    const auto saved = a.state();
+    std::vector<double> expected;
+    for (int i = 0; i < 10; ++i) expected.push_back(a.normal());
+    rng b(0);
+    b.set_state(saved);
+    for (int i = 0; i < 10; ++i) BOOST_TEST(b.normal() == expected[i]);
+}
+
+BOOST_AUTO_TEST_CASE(normal_moments) {
+    rng r(1);
+    const int n = 200000;
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; ++i) {
+        const double x = r.normal();
+        s += x;
+        s2 += x * x;
+    }
+    BOOST_TEST(std::abs(s / n) < 0.01);
+    BOOST_TEST(std::abs(s2 / n - 1.0) < 0.01);
+}
+
+BOOST_AUTO_TEST_CASE(uniform_range_and_below) {
+    rng r(2);
+    for (int i = 0; i < 10000; ++i) {
+        const double u = r.uniform();
+        BOOST_TEST((u >= 0.0 && u < 1.0));
+        BOOST_TEST(r.below(7) < 7u);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(thread_pool_tests)
+
+BOOST_AUTO_TEST_CASE(parallel_for_covers_range_once) {
+    thread_pool pool(2);
+    std::vector<std::atomic<int>> hits(1001);
+    for (int rep = 0; rep < 50; ++rep)
+        pool.parallel_for(hits.size(), [&](std::size_t b, std::size_t e, std::size_t) {
+            for (std::size_t i = b; i < e; ++i) hits[i]++;
+        });
+    for (auto& h : hits) BOOST_TEST(h.load() == 50);
+}
+
+BOOST_AUTO_TEST_CASE(static_partition_is_fixed) {
+    thread_pool pool(2);
+    std::set<std::pair<std::size_t, std::size_t>> first, second;
+    std::mutex m;
+    auto record = [&](auto& s) {
+        pool.parallel_for(10, [&](std::size_t b, std::size_t e, std::size_t w) {
+            std::lock_guard lock(m);
+            s.insert({b * 100 + e, w});
+        });
+    };
+    record(first);
+    record(second);
+    BOOST_TEST((first == second));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(initialisers)
+
+BOOST_AUTO_TEST_CASE(roles_decide_the_distribution) {
+    rng r(5);
+    parameter<double> w("weight", {64, 100}, role::weight, 100, 64), b("bias", {64}, role::bias),
+        g("gamma", {64}, role::scale);
+    init::dcgan{}(w, r);
+    init::dcgan{}(b, r);
+    init::dcgan{}(g, r);
+    double s2 = 0;
+    for (auto v : w.value) s2 += v * v;
+    BOOST_TEST(std::sqrt(s2 / w.size()) == 0.02, boost::test_tools::tolerance(0.05));
+    for (auto v : b.value) BOOST_TEST(v == 0.0);
+    for (auto v : g.value) BOOST_TEST(std::abs(v - 1.0) < 0.1);
+}
+
+BOOST_AUTO_TEST_CASE(kaiming_and_xavier_scales) {
+    rng r(6);
+    parameter<double> w("weight", {200, 300}, role::weight, 300, 200);
+    init::kaiming{}(w, r);
+    double s2 = 0;
+    for (auto v : w.value) s2 += v * v;
+    BOOST_TEST(s2 / w.size() == 2.0 / 300, boost::test_tools::tolerance(0.03));
+    init::xavier{}(w, r);
+    const double bound = std::sqrt(6.0 / 500);
+    double mx = 0;
+    for (auto v : w.value) mx = std::max(mx, std::abs(v));
+    BOOST_TEST(mx <= bound);
+    BOOST_TEST(mx > 0.95 * bound);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

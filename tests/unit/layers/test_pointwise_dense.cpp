@@ -1,0 +1,99 @@
+#define BOOST_TEST_MODULE gant_basic_layers
+#include <boost/test/unit_test.hpp>
+
+#include "gant/layers/dense.hpp"
+#include "gant/layers/pointwise.hpp"
+#include "support/gradcheck.hpp"
+
+using namespace gant;
+using gant::testing::check_layers;
+using gant::testing::gradcheck_options;
+
+BOOST_AUTO_TEST_SUITE(dense_layer)
+
+BOOST_AUTO_TEST_CASE(gradients_odd_sizes) { check_layers<shape<7>, dense<7, 5>>(); }
+BOOST_AUTO_TEST_CASE(gradients_without_bias) { check_layers<shape<3, 2, 2>, dense<12, 3, false>>(); }
+BOOST_AUTO_TEST_CASE(gradients_batch_of_one) {
+    gradcheck_options o;
+    o.batch = 1;
+    check_layers<shape<4>, dense<4, 9>>(o);
+}
+
+BOOST_AUTO_TEST_CASE(forward_matches_hand_computed) {
+    network<shape<2>, double, backend::cpu, dense<2, 2>> net;
+    auto& l = net.layer<0>();
+    l.weight().value = {1.0, 2.0, 3.0, 4.0};  // rows are outputs
+    l.bias().value = {0.5, -0.5};
+    tensor<double> x = {{1.0, -1.0}};
+    const auto& y = net.forward(x);
+    BOOST_TEST(y(0, 0) == 1.0 - 2.0 + 0.5);
+    BOOST_TEST(y(0, 1) == 3.0 - 4.0 - 0.5);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(activations)
+
+// Inputs are kept away from 0 so that central differences never straddle a kink.
+gradcheck_options away_from_kinks() {
+    gradcheck_options o;
+    o.min_abs_input = 1e-2;
+    return o;
+}
+
+BOOST_AUTO_TEST_CASE(relu_gradients) { check_layers<shape<3, 5, 3>, relu>(away_from_kinks()); }
+BOOST_AUTO_TEST_CASE(leaky_relu_gradients) { check_layers<shape<11>, leaky_relu<>>(away_from_kinks()); }
+BOOST_AUTO_TEST_CASE(tanh_gradients) { check_layers<shape<2, 3, 5>, gant::tanh>(); }
+BOOST_AUTO_TEST_CASE(sigmoid_gradients) { check_layers<shape<13>, sigmoid>(); }
+BOOST_AUTO_TEST_CASE(softplus_gradients) { check_layers<shape<13>, softplus>(); }
+
+// Second-order terms only show up after a layer with weights: dense -> activation -> dense.
+BOOST_AUTO_TEST_CASE(mlp_with_curved_activations) {
+    check_layers<shape<5>, dense<5, 7>, gant::tanh, dense<7, 3>, sigmoid, dense<3, 1>>();
+}
+BOOST_AUTO_TEST_CASE(mlp_with_leaky_relu) {
+    check_layers<shape<5>, dense<5, 7>, leaky_relu<>, dense<7, 1>>();
+}
+
+BOOST_AUTO_TEST_CASE(leaky_relu_slope) {
+    network<shape<2>, double, backend::cpu, leaky_relu<1, 10>> net;
+    tensor<double> x = {{-2.0, 3.0}};
+    const auto& y = net.forward(x);
+    BOOST_TEST(y(0, 0) == -0.2);
+    BOOST_TEST(y(0, 1) == 3.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The closed form of algorithms.md 5.3 for f = w2^T phi(W1 x + b1): d(v^T grad_x f)/d theta.
+BOOST_AUTO_TEST_CASE(closed_form_second_order_one_hidden_layer) {
+    constexpr std::size_t I = 3, H = 4;
+    network<shape<I>, double, backend::cpu, dense<I, H>, gant::tanh, dense<H, 1, false>> net;
+    rng r(3);
+    net.visit_parameters([&](parameter<double>& p) { for (auto& v : p.value) v = r.normal(); });
+    tensor<double> x({1, I}), v({1, I});
+    for (auto& e : x) e = r.normal();
+    for (auto& e : v) e = r.normal();
+    net.zero_grad();
+    net.forward(x);
+    net.forward_tangent(v);
+    tensor<double> zero = xt::zeros<double>({1ul, 1ul}), one = xt::ones<double>({1ul, 1ul});
+    net.backward_paired(zero, one, nullptr, nullptr);
+
+    auto& W1 = net.layer<0>().weight();
+    auto& b1 = net.layer<0>().bias();
+    auto& w2 = net.layer<2>().weight();
+    for (std::size_t h = 0; h < H; ++h) {
+        double a = b1.value(h), u = 0;
+        for (std::size_t i = 0; i < I; ++i) {
+            a += W1.value(h * I + i) * x(0, i);
+            u += W1.value(h * I + i) * v(0, i);
+        }
+        const double y = std::tanh(a), d1 = 1 - y * y, d2 = -2 * y * d1;
+        BOOST_TEST(w2.grad(h) == d1 * u, boost::test_tools::tolerance(1e-12));
+        BOOST_TEST(b1.grad(h) == d2 * w2.value(h) * u, boost::test_tools::tolerance(1e-12));
+        for (std::size_t i = 0; i < I; ++i)
+            BOOST_TEST(W1.grad(h * I + i) == d1 * w2.value(h) * v(0, i) + d2 * w2.value(h) * u * x(0, i),
+                       boost::test_tools::tolerance(1e-12));
+    }
+}
