@@ -10,6 +10,7 @@ enum class mode { training, inference };
 struct pass_context {
     gant::mode mode = mode::training;
     thread_pool* pool = &default_pool();
+    bool update_statistics = true;  // training-mode passes may update running statistics
     bool training() const { return mode == mode::training; }
 };
 

@@ -79,6 +79,7 @@ template <std::size_t Inputs, std::size_t Outputs, bool Bias = true>
 struct dense {
     static_assert(Inputs > 0 && Outputs > 0, "gant: dense<In, Out> needs positive sizes");
     static constexpr const char* name = "dense";
+    static constexpr std::size_t spectral_dim = 0;  // weight rows = outputs
     using expects = expects_elements<Inputs>;
     template <class In>
     static constexpr bool accepts = In::size == Inputs;

@@ -68,6 +68,18 @@ concept layer_impl = requires(I& layer, const tensor<typename I::scalar>& t, ten
     layer.backward_paired(t, t, t, t, t, t, maybe, maybe, ctx);
 };
 
+/// True when a layer normalises with batch statistics (batch_norm in training mode), which makes
+/// "the gradient of one sample's score with respect to that sample" ill-defined. A layer that
+/// couples samples in a way penalties tolerate (minibatch stddev) declares
+/// uses_batch_statistics = false next to couples_samples = true.
+template <class L>
+constexpr bool uses_batch_statistics() {
+    if constexpr (requires { L::uses_batch_statistics; })
+        return L::uses_batch_statistics;
+    else
+        return L::couples_samples;
+}
+
 /// Base for layers without parameters or buffers.
 struct stateless {
     template <class F>

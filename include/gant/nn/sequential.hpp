@@ -121,6 +121,9 @@ public:
     static constexpr bool couples_samples = []<std::size_t... I>(std::index_sequence<I...>) {
         return (false || ... || layer_type<I>::couples_samples);
     }(std::make_index_sequence<depth>{});
+    static constexpr bool uses_batch_statistics = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (false || ... || gant::uses_batch_statistics<layer_type<I>>());
+    }(std::make_index_sequence<depth>{});
     static constexpr bool second_order = []<std::size_t... I>(std::index_sequence<I...>) {
         return (true && ... && layer_type<I>::second_order);
     }(std::make_index_sequence<depth>{});

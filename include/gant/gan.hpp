@@ -1,0 +1,346 @@
+#pragma once
+// gan<Topology, Loss, Lipschitz, Growth, T, Backend>: one type that owns a generator, a critic,
+// their optimisers and every workspace, and runs one training iteration per call.
+//
+//   using model = gan<topology::dcgan<image<1, 28, 28>, shape<100>>, loss::wasserstein,
+//                     lipschitz::gradient_penalty>;
+//   model m(model::default_hyper_parameters(), /*seed=*/0);
+//   m.train_step([&](tensor<float>& batch) { data.next(batch); });
+//
+// Structure is compile-time: the policies are types and illegal combinations fail to compile
+// with a sentence. Magnitudes (learning rates, n_critic, lambda, ...) are run-time values.
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gant/backend/cpu.hpp"
+#include "gant/growth/fixed.hpp"
+#include "gant/layers/pointwise.hpp"
+#include "gant/lipschitz/policy.hpp"
+#include "gant/loss/policy.hpp"
+#include "gant/nn/sequential.hpp"
+#include "gant/optim/init.hpp"
+#include "gant/topology/topology.hpp"
+#include "gant/train/ema.hpp"
+#include "gant/train/hyper_parameters.hpp"
+#include "gant/train/optimizer_slot.hpp"
+#include "gant/train/step_stats.hpp"
+
+namespace gant {
+
+/// Thrown when training produces a NaN or an infinity; what() names the step and the value.
+struct training_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+template <class D>
+struct last_layer {
+    using type = D;
+};
+template <class... Ls>
+struct last_layer<sequential<Ls...>> {
+    using type = typename last_layer<std::tuple_element_t<sizeof...(Ls) - 1, std::tuple<Ls...>>>::type;
+};
+template <class D>
+inline constexpr bool ends_in_sigmoid = std::is_same_v<typename last_layer<D>::type, gant::sigmoid>;
+
+/// Instantiated when the generator's output is not the critic's input: the arguments name both.
+template <class GeneratorOutput, class SampleShape>
+struct generator_output_mismatch {
+    static_assert(dependent_false_v<GeneratorOutput>,
+                  "gant: the generator's output shape is not the topology's sample shape; read "
+                  "generator_output_mismatch<generator output, sample shape> in this message");
+    static constexpr bool value = false;
+};
+template <class CriticOutput>
+struct critic_output_not_a_score {
+    static_assert(dependent_false_v<CriticOutput>,
+                  "gant: the critic must end in one raw score per sample (shape<1>); read "
+                  "critic_output_not_a_score<critic output shape> in this message");
+    static constexpr bool value = false;
+};
+template <class A, class B>
+constexpr bool generator_matches() {
+    if constexpr (A::size == B::size && A::rank == B::rank && A::dims == B::dims)
+        return true;
+    else
+        return generator_output_mismatch<A, B>::value;
+}
+template <class C>
+constexpr bool critic_scores() {
+    if constexpr (C::size == 1)
+        return true;
+    else
+        return critic_output_not_a_score<C>::value;
+}
+}  // namespace detail
+
+template <class Topology, class Loss, class Lipschitz = lipschitz::none, class Growth = growth::fixed,
+          class T = float, class Backend = backend::cpu>
+class gan {
+public:
+    using scalar = T;
+    using backend = Backend;
+    using topology_type = Topology;
+    using loss_type = Loss;
+    using lipschitz_type = Lipschitz;
+    using growth_type = Growth;
+    using latent_shape = typename Topology::latent_shape;
+    using sample_shape = typename Topology::sample_shape;
+    using generator_descriptor = typename Topology::generator;
+    using critic_descriptor =
+        typename Lipschitz::template critic<gant::topology::critic_for_t<Topology, Lipschitz>>;
+    using generator_type = typename generator_descriptor::template impl<latent_shape, T, Backend>;
+    using critic_type = typename critic_descriptor::template impl<sample_shape, T, Backend>;
+    static constexpr std::size_t latent_size = latent_shape::size;
+    static constexpr std::size_t sample_size = sample_shape::size;
+
+    static_assert(loss::policy<Loss>, "gant: the Loss slot of gan<...> needs a loss policy (see loss/policy.hpp)");
+    static_assert(detail::generator_matches<typename generator_type::output_shape, sample_shape>());
+    static_assert(detail::critic_scores<typename critic_type::output_shape>());
+    static_assert(!(Loss::is_wasserstein && detail::ends_in_sigmoid<critic_descriptor>),
+                  "gant: a Wasserstein critic must output an unbounded score, but this critic ends in sigmoid; "
+                  "remove the final sigmoid (every gant loss works on raw scores)");
+    static_assert(!critic_type::uses_batch_statistics || requires { requires Loss::separable; },
+                  "gant: this loss's critic gradient mixes real and fake scores, which needs real and fake in "
+                  "one critic batch, but the critic uses batch_norm statistics; use layer_norm in the critic");
+
+    /// The papers' defaults for this family: the loss's, then the Lipschitz policy's.
+    static hyper_parameters default_hyper_parameters() {
+        hyper_parameters h;
+        if constexpr (requires { Loss::defaults(h); }) Loss::defaults(h);
+        Lipschitz::defaults(h);
+        return h;
+    }
+
+    explicit gan(const hyper_parameters& h = default_hyper_parameters(), std::uint64_t seed = 0)
+        : h_(h), seed_(seed), init_rng_(seed, 1), latent_rng_(seed, 2), penalty_rng_(seed, 3) {
+        Lipschitz::template check<critic_type>();
+        const gant::topology::initializer_t<Topology> initializer{};
+        init::apply(generator_, initializer, init_rng_);
+        init::apply(critic_, initializer, init_rng_);
+        ema_.reset(generator_);
+        penalty_ctx_.random = &penalty_rng_;
+        configure_optimizers();
+    }
+
+    // ---- the training iteration --------------------------------------------------------
+
+    /// One generator iteration: n_critic critic steps, then one generator step. `source`
+    /// fills a [batch, sample_size] tensor with real samples: source(tensor<T>&).
+    template <class Source>
+    const step_stats& train_step(Source&& source) {
+        const std::size_t b = h_.batch;
+        ensure_shape(real_, b, sample_size);
+        ensure_shape(z_, b, latent_size);
+        stats_ = step_stats{};
+        stats_.step = step_ + 1;
+        for (std::size_t k = 0; k < std::max<std::size_t>(h_.n_critic, 1); ++k) critic_step(source);
+        generator_step(source);
+        ++step_;
+        stats_.critic_weight_norm = weight_norm(critic_);
+        stats_.generator_weight_norm = weight_norm(generator_);
+        return stats_;
+    }
+
+    /// Generates samples for latent codes z ([n, latent_size]) with the EMA generator when it is
+    /// on; the result is valid until the next call that runs the generator.
+    const tensor<T>& generate(const tensor<T>& z) {
+        pass_context ctx;
+        ctx.update_statistics = false;
+        return (h_.ema ? ema_.network() : generator_).forward(z, ctx);
+    }
+
+    /// n fresh samples from a random stream the caller owns (latent codes ~ N(0, 1)).
+    const tensor<T>& sample(std::size_t n, rng& r) {
+        ensure_shape(sample_z_, n, latent_size);
+        for (auto& v : sample_z_) v = T(r.normal());
+        return generate(sample_z_);
+    }
+
+    // ---- access ------------------------------------------------------------------------
+
+    generator_type& generator() { return generator_; }
+    critic_type& critic() { return critic_; }
+    generator_type& ema_generator() { return ema_.network(); }
+    Loss& loss() { return loss_; }
+    Lipschitz& lipschitz() { return lipschitz_; }
+    const hyper_parameters& hyper() const { return h_; }
+    std::size_t step() const { return step_; }
+    const step_stats& last_stats() const { return stats_; }
+    optimizer_slot<T>& generator_optimizer() { return g_opt_; }
+    optimizer_slot<T>& critic_optimizer() { return d_opt_; }
+
+    /// Changes run-time magnitudes; optimiser state is kept, learning rates and betas follow.
+    void set_hyper_parameters(const hyper_parameters& h) {
+        const bool kind_changed = h.optimizer != h_.optimizer;
+        h_ = h;
+        if (kind_changed) configure_optimizers();
+        else {
+            g_opt_.configure(h_, h_.lr_generator);
+            d_opt_.configure(h_, h_.lr_critic);
+        }
+    }
+
+    /// Every random stream, for checkpoints.
+    template <class F>
+    void visit_random_streams(F&& f) {
+        f("init", init_rng_);
+        f("latent", latent_rng_);
+        f("penalty", penalty_rng_);
+    }
+    void set_step(std::size_t s) { step_ = s; }
+
+private:
+    template <class Source>
+    void critic_step(Source& source) {
+        source(real_);
+        sample_latent();
+        const tensor<T>& fake = generator_.forward(z_, train_ctx_);
+        critic_.zero_grad();
+        double critic_loss;
+        if constexpr (!critic_type::uses_batch_statistics) {
+            // Real and fake in one batch: identical to two passes for a per-sample critic,
+            // and the larger products run faster.
+            const std::size_t b = real_.shape(0), f = fake.shape(0);
+            ensure_shape(both_, b + f, sample_size);
+            std::copy(real_.begin(), real_.end(), both_.begin());
+            std::copy(fake.begin(), fake.end(), both_.begin() + std::ptrdiff_t(real_.size()));
+            const tensor<T>& scores = critic_.forward(both_, train_ctx_);
+            split_scores(scores, b, f);
+            critic_loss = double(loss_.critic(score_real_, score_fake_, d_real_, d_fake_));
+            ensure_shape(d_both_, b + f, 1);
+            std::copy(d_real_.begin(), d_real_.end(), d_both_.begin());
+            std::copy(d_fake_.begin(), d_fake_.end(), d_both_.begin() + std::ptrdiff_t(b));
+            critic_.backward(d_both_, nullptr, true, train_ctx_);
+        } else {
+            // Batch-norm critic: real and fake get their own batch statistics (as in DCGAN);
+            // the loss is separable, so each half's gradient needs only its own scores.
+            copy_scores(critic_.forward(real_, train_ctx_), score_real_);
+            ensure_shape(score_fake_, fake.shape(0), 1);
+            ensure_shape(d_real_, real_.shape(0), 1);
+            ensure_shape(d_fake_, fake.shape(0), 1);
+            std::copy(score_real_.begin(), score_real_.end(), score_fake_.begin());
+            loss_.critic(score_real_, score_fake_, d_real_, d_fake_);
+            critic_.backward(d_real_, nullptr, true, train_ctx_);
+            copy_scores(critic_.forward(fake, train_ctx_), score_fake_);
+            critic_loss = double(loss_.critic(score_real_, score_fake_, scratch_, d_fake_));
+            critic_.backward(d_fake_, nullptr, true, train_ctx_);
+        }
+        penalty_ctx_.pass = train_ctx_;
+        const lipschitz::penalty_report pr = lipschitz_.penalize(critic_, real_, fake, penalty_ctx_);
+        guard("critic loss", critic_loss);
+        guard("penalty", pr.value);
+        guard_gradients(critic_, "critic");
+        d_opt_.step(critic_);
+        lipschitz_.after_critic_step(critic_);
+
+        stats_.critic_loss = critic_loss + pr.value;
+        stats_.penalty = pr.value;
+        stats_.input_grad_norm = pr.mean_grad_norm;
+        stats_.mean_real_score = mean(score_real_);
+        stats_.mean_fake_score = mean(score_fake_);
+        stats_.wasserstein_estimate = Loss::is_wasserstein ? stats_.mean_real_score - stats_.mean_fake_score
+                                                        : std::numeric_limits<double>::quiet_NaN();
+    }
+
+    template <class Source>
+    void generator_step(Source& source) {
+        sample_latent();
+        generator_.zero_grad();
+        if constexpr (Loss::generator_uses_real) {
+            source(real_);
+            copy_scores(critic_.forward(real_, train_ctx_), score_real_);
+        }
+        const tensor<T>& fake = generator_.forward(z_, train_ctx_);
+        copy_scores(critic_.forward(fake, train_ctx_), score_fake_);
+        ensure_shape(d_fake_, fake.shape(0), 1);
+        if constexpr (!Loss::generator_uses_real) ensure_shape(score_real_, 0, 1);
+        const double g_loss = double(loss_.generator(score_real_, score_fake_, d_fake_));
+        guard("generator loss", g_loss);
+        critic_.backward(d_fake_, &d_sample_, false, train_ctx_);
+        generator_.backward(d_sample_, nullptr, true, train_ctx_);
+        guard_gradients(generator_, "generator");
+        g_opt_.step(generator_);
+        if (h_.ema) ema_.update(generator_, h_.ema_decay);
+        stats_.generator_loss = g_loss;
+    }
+
+    void sample_latent() {
+        for (auto& v : z_) v = T(latent_rng_.normal());
+    }
+
+    void split_scores(const tensor<T>& scores, std::size_t b, std::size_t f) {
+        ensure_shape(score_real_, b, 1);
+        ensure_shape(score_fake_, f, 1);
+        ensure_shape(d_real_, b, 1);
+        ensure_shape(d_fake_, f, 1);
+        std::copy(scores.begin(), scores.begin() + std::ptrdiff_t(b), score_real_.begin());
+        std::copy(scores.begin() + std::ptrdiff_t(b), scores.end(), score_fake_.begin());
+    }
+
+    static void copy_scores(const tensor<T>& from, tensor<T>& to) {
+        ensure_shape(to, from.shape(0), 1);
+        std::copy(from.begin(), from.end(), to.begin());
+    }
+
+    static double mean(const tensor<T>& t) {
+        double s = 0;
+        for (auto v : t) s += double(v);
+        return t.size() ? s / double(t.size()) : 0.0;
+    }
+
+    template <class Net>
+    static double weight_norm(Net& net) {
+        double s = 0;
+        net.visit_parameters([&](parameter<T>& p) {
+            for (auto v : p.value) s += double(v) * double(v);
+        });
+        return std::sqrt(s);
+    }
+
+    void guard(const char* what, double value) const {
+        if (!std::isfinite(value))
+            throw training_error("gant: step " + std::to_string(step_ + 1) + ": the " + what + " is " +
+                                 (std::isnan(value) ? "NaN" : "infinite") + "; training stopped");
+    }
+
+    template <class Net>
+    void guard_gradients(Net& net, const char* which) const {
+        std::size_t index = 0;
+        net.visit_parameters([&](parameter<T>& p) {
+            for (auto g : p.grad)
+                if (!std::isfinite(double(g)))
+                    throw training_error("gant: step " + std::to_string(step_ + 1) + ": the gradient of " + which +
+                                         " parameter #" + std::to_string(index) + " ('" + p.name +
+                                         "') is not finite; training stopped");
+            ++index;
+        });
+    }
+
+    void configure_optimizers() {
+        g_opt_.configure(h_, h_.lr_generator);
+        d_opt_.configure(h_, h_.lr_critic);
+    }
+
+    hyper_parameters h_;
+    std::uint64_t seed_;
+    rng init_rng_, latent_rng_, penalty_rng_;
+    generator_type generator_;
+    critic_type critic_;
+    ema<generator_type> ema_;
+    Loss loss_{};
+    Lipschitz lipschitz_{};
+    optimizer_slot<T> g_opt_, d_opt_;
+    lipschitz::penalty_context<T> penalty_ctx_;
+    pass_context train_ctx_{};
+    std::size_t step_ = 0;
+    step_stats stats_{};
+    tensor<T> real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_;
+};
+
+}  // namespace gant

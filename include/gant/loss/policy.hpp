@@ -1,0 +1,49 @@
+#pragma once
+// The loss-policy contract. A loss turns critic scores (one raw score, a logit, per sample)
+// into the two players' objectives and their gradients with respect to the scores:
+//
+//   struct my_loss {
+//       struct params { ... };                          // run-time magnitudes, papers' defaults
+//       params p;
+//       static constexpr bool is_wasserstein = false;      // the critic estimates a Wasserstein distance
+//       static constexpr bool generator_uses_real = false;  // generator loss also reads real scores
+//       template <class T> T critic(const tensor<T>& real, const tensor<T>& fake,
+//                                   tensor<T>& d_real, tensor<T>& d_fake) const;
+//       template <class T> T generator(const tensor<T>& real, const tensor<T>& fake,
+//                                      tensor<T>& d_fake) const;
+//   };
+//
+// Scores are tensor<T> of shape [batch, 1]; gradients are written (not accumulated) into
+// tensors of the same shape. Both objectives are minimised, and both are batch means.
+#include <cmath>
+#include <concepts>
+
+#include "gant/core/tensor.hpp"
+
+namespace gant::loss {
+
+template <class L>
+concept policy = requires(const L& l, const tensor<double>& s, tensor<double>& g) {
+    typename L::params;
+    { L::is_wasserstein } -> std::convertible_to<bool>;
+    { L::generator_uses_real } -> std::convertible_to<bool>;
+    { l.critic(s, s, g, g) } -> std::convertible_to<double>;
+    { l.generator(s, s, g) } -> std::convertible_to<double>;
+};
+
+namespace detail {
+/// softplus(u) = log(1 + e^u) without overflow: max(u, 0) + log1p(exp(-|u|)).
+template <class T>
+T softplus(T u) {
+    return std::max(u, T(0)) + std::log1p(std::exp(-std::abs(u)));
+}
+/// sigma(u), stable on both tails.
+template <class T>
+T sigmoid(T u) {
+    if (u >= T(0)) return T(1) / (T(1) + std::exp(-u));
+    const T e = std::exp(u);
+    return e / (T(1) + e);
+}
+}  // namespace detail
+
+}  // namespace gant::loss

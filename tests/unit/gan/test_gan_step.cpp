@@ -1,0 +1,87 @@
+#define BOOST_TEST_MODULE gant_gan_step
+#include <boost/test/unit_test.hpp>
+
+#include "gant/data/mixtures.hpp"
+#include "gant/gan.hpp"
+#include "gant/lipschitz/gradient_penalty.hpp"
+#include "gant/lipschitz/spectral_norm.hpp"
+#include "gant/lipschitz/wasserstein_div.hpp"
+#include "gant/lipschitz/weight_clip.hpp"
+#include "gant/loss/hinge.hpp"
+#include "gant/loss/least_squares.hpp"
+#include "gant/loss/minimax.hpp"
+#include "gant/loss/wasserstein.hpp"
+#include "gant/topology/mlp.hpp"
+
+using namespace gant;
+using toy = topology::mlp<shape<2>, shape<2>, 16, 2>;
+
+template <class Model>
+std::vector<double> weights_after(std::size_t steps, std::uint64_t seed) {
+    auto h = Model::default_hyper_parameters();
+    h.batch = 16;
+    Model m(h, seed);
+    rng data(seed, 99);
+    for (std::size_t i = 0; i < steps; ++i)
+        m.train_step([&](tensor<typename Model::scalar>& b) {
+            for (auto& v : b) v = typename Model::scalar(data.normal());
+        });
+    std::vector<double> w;
+    m.critic().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
+    m.generator().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
+    return w;
+}
+
+using families = std::tuple<gan<toy, loss::non_saturating>, gan<toy, loss::minimax>, gan<toy, loss::least_squares>,
+                            gan<toy, loss::wasserstein, lipschitz::weight_clip>,
+                            gan<toy, loss::wasserstein, lipschitz::gradient_penalty>,
+                            gan<toy, loss::wasserstein, lipschitz::wasserstein_div>,
+                            gan<toy, loss::hinge, lipschitz::spectral_norm>>;
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(deterministic_for_a_seed, Model, families) {
+    const auto a = weights_after<Model>(20, 5), b = weights_after<Model>(20, 5), c = weights_after<Model>(20, 6);
+    BOOST_TEST(a.size() == b.size());
+    BOOST_TEST((a == b));  // bit-identical
+    BOOST_TEST((a != c));
+}
+
+BOOST_AUTO_TEST_CASE(weight_clip_bounds_critic) {
+    using model = gan<toy, loss::wasserstein, lipschitz::weight_clip>;
+    auto h = model::default_hyper_parameters();
+    h.batch = 8;
+    model m(h, 1);
+    rng data(1, 1);
+    m.train_step([&](tensor<float>& b) { for (auto& v : b) v = float(data.normal()); });
+    m.critic().visit_parameters([&](auto& p) {
+        for (auto v : p.value) BOOST_TEST(std::abs(v) <= 0.01f);
+    });
+    BOOST_TEST((h.optimizer == optimizer_kind::rmsprop));
+    BOOST_TEST(h.n_critic == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(stats_are_reported) {
+    using model = gan<toy, loss::wasserstein, lipschitz::gradient_penalty>;
+    auto h = model::default_hyper_parameters();
+    h.batch = 8;
+    model m(h, 1);
+    rng data(1, 1);
+    const auto& s = m.train_step([&](tensor<float>& b) { for (auto& v : b) v = float(data.normal()); });
+    BOOST_TEST(s.step == 1u);
+    BOOST_TEST(s.penalty > 0.0);
+    BOOST_TEST(s.input_grad_norm > 0.0);
+    BOOST_TEST(std::isfinite(s.wasserstein_estimate));
+    BOOST_TEST(s.critic_weight_norm > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(nan_in_data_stops_with_a_sentence) {
+    using model = gan<toy, loss::non_saturating>;
+    auto h = model::default_hyper_parameters();
+    h.batch = 4;
+    model m(h, 1);
+    try {
+        m.train_step([&](tensor<float>& b) { for (auto& v : b) v = std::numeric_limits<float>::quiet_NaN(); });
+        BOOST_FAIL("expected a training_error");
+    } catch (const training_error& e) {
+        BOOST_TEST(std::string(e.what()).find("step 1") != std::string::npos);
+    }
+}
