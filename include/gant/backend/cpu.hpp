@@ -5,6 +5,7 @@
 // static functions over device memory, so layers are specialised, not rewritten.
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 
 #include "gant/core/blas.hpp"
 
@@ -29,51 +30,156 @@ struct cpu {
     }
 
     /// Unfolds one sample (C x H x W) into columns: rows = C*kh*kw patch entries, cols = output
-    /// pixels (row-major [patch, out_pixels]); padding reads as zero.
+    /// pixels; padding reads as zero. Row r of the result starts at columns + r * ld, so several
+    /// samples can be unfolded side by side into one wide matrix (ld = samples * out_pixels) and
+    /// multiplied by a single GEMM. The valid output range of each kernel tap is computed once, so
+    /// the inner loop is a plain (strided) copy without bounds checks.
     template <class T>
-    static void im2col(const conv_geometry& g, const T* image, T* columns) {
-        const std::size_t op = g.out_pixels();
+    static void im2col(const conv_geometry& g, const T* image, T* columns, std::size_t ld) {
+        const std::size_t ow = g.out_width, s = g.stride;
         for (std::size_t c = 0; c < g.channels; ++c)
             for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
                 for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
-                    T* row = columns + ((c * g.kernel_h + ky) * g.kernel_w + kx) * op;
+                    T* row = columns + ((c * g.kernel_h + ky) * g.kernel_w + kx) * ld;
                     const T* plane = image + c * g.height * g.width;
+                    const auto [x0, x1] = valid_range(kx, g.width, ow, s, g.padding);
                     for (std::size_t oy = 0; oy < g.out_height; ++oy) {
-                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.padding);
-                        T* out = row + oy * g.out_width;
-                        if (iy < 0 || iy >= std::ptrdiff_t(g.height)) {
-                            std::fill(out, out + g.out_width, T(0));
+                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * s + ky) - std::ptrdiff_t(g.padding);
+                        T* out = row + oy * ow;
+                        if (iy < 0 || iy >= std::ptrdiff_t(g.height) || x0 == x1) {
+                            std::fill(out, out + ow, T(0));
                             continue;
                         }
-                        const T* in = plane + std::size_t(iy) * g.width;
-                        for (std::size_t ox = 0; ox < g.out_width; ++ox) {
-                            const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.padding);
-                            out[ox] = (ix < 0 || ix >= std::ptrdiff_t(g.width)) ? T(0) : in[ix];
-                        }
+                        std::fill(out, out + x0, T(0));
+                        std::fill(out + x1, out + ow, T(0));
+                        const T* in = plane + std::size_t(iy) * g.width + (x0 * s + kx - g.padding);
+                        if (s == 1)
+                            std::copy(in, in + (x1 - x0), out + x0);
+                        else
+                            for (std::size_t ox = x0, i = 0; ox < x1; ++ox, i += s) out[ox] = in[i];
                     }
                 }
     }
 
-    /// The adjoint of im2col: scatters (adds) columns back into an image that the caller zeroed.
     template <class T>
-    static void col2im(const conv_geometry& g, const T* columns, T* image) {
-        const std::size_t op = g.out_pixels();
+    static void im2col(const conv_geometry& g, const T* image, T* columns) {
+        im2col(g, image, columns, g.out_pixels());
+    }
+
+    /// The adjoint of im2col: scatters (adds) columns back into an image that the caller zeroed
+    /// (or pre-filled: col2im only adds). ld as for im2col.
+    template <class T>
+    static void col2im(const conv_geometry& g, const T* columns, T* image, std::size_t ld) {
+        const std::size_t ow = g.out_width, s = g.stride;
         for (std::size_t c = 0; c < g.channels; ++c)
             for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
                 for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
-                    const T* row = columns + ((c * g.kernel_h + ky) * g.kernel_w + kx) * op;
+                    const T* row = columns + ((c * g.kernel_h + ky) * g.kernel_w + kx) * ld;
                     T* plane = image + c * g.height * g.width;
+                    const auto [x0, x1] = valid_range(kx, g.width, ow, s, g.padding);
+                    if (x0 == x1) continue;
                     for (std::size_t oy = 0; oy < g.out_height; ++oy) {
-                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.padding);
+                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * s + ky) - std::ptrdiff_t(g.padding);
                         if (iy < 0 || iy >= std::ptrdiff_t(g.height)) continue;
-                        const T* in = row + oy * g.out_width;
-                        T* out = plane + std::size_t(iy) * g.width;
-                        for (std::size_t ox = 0; ox < g.out_width; ++ox) {
-                            const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.padding);
-                            if (ix >= 0 && ix < std::ptrdiff_t(g.width)) out[ix] += in[ox];
-                        }
+                        const T* in = row + oy * ow;
+                        T* out = plane + std::size_t(iy) * g.width + (x0 * s + kx - g.padding);
+                        if (s == 1)
+                            for (std::size_t ox = x0; ox < x1; ++ox) out[ox - x0] += in[ox];
+                        else
+                            for (std::size_t ox = x0, i = 0; ox < x1; ++ox, i += s) out[i] += in[ox];
                     }
                 }
+    }
+
+    template <class T>
+    static void col2im(const conv_geometry& g, const T* columns, T* image) {
+        col2im(g, columns, image, g.out_pixels());
+    }
+
+    // ---- batch layout helpers for GEMM-based layers -------------------------------------
+    // A batch of images is [samples][channels][pixels]. Folding several samples into one GEMM
+    // needs them as [channels][samples * pixels] (each channel's pixels of all samples in one
+    // row); these move a batch between the two layouts.
+
+    /// packed[c][s * pixels + p] = batch[s][c][p].
+    template <class T>
+    static void pack_channels(const T* batch, std::size_t samples, std::size_t channels, std::size_t pixels,
+                              T* packed) {
+        for (std::size_t s = 0; s < samples; ++s)
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T* src = batch + (s * channels + c) * pixels;
+                std::copy(src, src + pixels, packed + (c * samples + s) * pixels);
+            }
+    }
+
+    /// batch[s][c][p] = packed[c][s * pixels + p] (+ bias[c] when bias is not null).
+    template <class T>
+    static void unpack_channels(const T* packed, std::size_t samples, std::size_t channels, std::size_t pixels,
+                                T* batch, const T* bias) {
+        for (std::size_t s = 0; s < samples; ++s)
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T* src = packed + (c * samples + s) * pixels;
+                T* dst = batch + (s * channels + c) * pixels;
+                if (bias) {
+                    const T b = bias[c];
+                    for (std::size_t p = 0; p < pixels; ++p) dst[p] = src[p] + b;
+                } else {
+                    std::copy(src, src + pixels, dst);
+                }
+            }
+    }
+
+    /// batch[s][c][p] = value[c], or 0 when value is null.
+    template <class T>
+    static void fill_channels(T* batch, std::size_t samples, std::size_t channels, std::size_t pixels,
+                              const T* value) {
+        for (std::size_t s = 0; s < samples; ++s)
+            for (std::size_t c = 0; c < channels; ++c) {
+                T* dst = batch + (s * channels + c) * pixels;
+                std::fill(dst, dst + pixels, value ? value[c] : T(0));
+            }
+    }
+
+    /// batch[s][c][p] += bias[c].
+    template <class T>
+    static void add_channel_bias(T* batch, std::size_t samples, std::size_t channels, std::size_t pixels,
+                                 const T* bias) {
+        for (std::size_t s = 0; s < samples; ++s)
+            for (std::size_t c = 0; c < channels; ++c) {
+                T* dst = batch + (s * channels + c) * pixels;
+                const T b = bias[c];
+                for (std::size_t p = 0; p < pixels; ++p) dst[p] += b;
+            }
+    }
+
+    /// sums[c] += sum over samples and pixels of batch[s][c][p] (a bias gradient).
+    template <class T>
+    static void channel_sums(const T* batch, std::size_t samples, std::size_t channels, std::size_t pixels,
+                             T* sums) {
+        for (std::size_t s = 0; s < samples; ++s)
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T* src = batch + (s * channels + c) * pixels;
+                T acc = T(0);
+                for (std::size_t p = 0; p < pixels; ++p) acc += src[p];
+                sums[c] += acc;
+            }
+    }
+
+    /// dst[i] += src[i]: reduces per-worker gradient buffers, in a fixed order.
+    template <class T>
+    static void add(const T* src, std::size_t n, T* dst) {
+        for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+    }
+
+private:
+    /// Output positions o in [first, last) whose input coordinate o*stride + k - padding lies
+    /// inside [0, size): the taps that read real pixels rather than padding.
+    static std::pair<std::size_t, std::size_t> valid_range(std::size_t k, std::size_t size, std::size_t outputs,
+                                                           std::size_t stride, std::size_t padding) {
+        const std::size_t first = k >= padding ? 0 : (padding - k + stride - 1) / stride;
+        if (size + padding < k + 1) return {0, 0};
+        const std::size_t last = std::min(outputs, (size - 1 + padding - k) / stride + 1);
+        return {std::min(first, last), last};
     }
 };
 

@@ -1,7 +1,6 @@
 #define BOOST_TEST_MODULE gant_gan_step
 #include <boost/test/unit_test.hpp>
 
-#include "gant/data/mixtures.hpp"
 #include "gant/gan.hpp"
 #include "gant/lipschitz/gradient_penalty.hpp"
 #include "gant/lipschitz/spectral_norm.hpp"
