@@ -228,6 +228,7 @@ private:
             loss_.critic(score_real_, score_fake_, d_real_, d_fake_);
             critic_.backward(d_real_, nullptr, true, train_ctx_);
             copy_scores(critic_.forward(fake, train_ctx_), score_fake_);
+            ensure_shape(scratch_, real_.shape(0), 1);
             critic_loss = double(loss_.critic(score_real_, score_fake_, scratch_, d_fake_));
             critic_.backward(d_fake_, nullptr, true, train_ctx_);
         }

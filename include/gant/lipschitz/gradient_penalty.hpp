@@ -14,6 +14,7 @@ struct gradient_penalty {
     };
     params p;
     static constexpr const char* name = "gradient_penalty";
+    static constexpr bool needs_per_sample_critic = true;  // topologies drop batch_norm for it
     template <class CriticDescriptor>
     using critic = CriticDescriptor;
     template <class Critic>

@@ -32,6 +32,16 @@ struct penalty_context {
 };
 
 
+/// True for policies that penalise per-sample input gradients, so a topology can pick a critic
+/// without batch statistics for them (the dcgan topology swaps batch_norm for layer_norm).
+template <class Policy>
+constexpr bool needs_per_sample_critic() {
+    if constexpr (requires { Policy::needs_per_sample_critic; })
+        return Policy::needs_per_sample_critic;
+    else
+        return false;
+}
+
 /// Shared compile-time requirements of every penalty on the critic's input gradient.
 template <class Critic>
 constexpr void require_per_sample_second_order() {

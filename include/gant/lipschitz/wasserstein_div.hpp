@@ -20,6 +20,7 @@ struct wasserstein_div {
     };
     params p;
     static constexpr const char* name = "wasserstein_div";
+    static constexpr bool needs_per_sample_critic = true;  // topologies drop batch_norm for it
     template <class CriticDescriptor>
     using critic = CriticDescriptor;
     template <class Critic>
