@@ -176,8 +176,11 @@ public:
     optimizer_slot<T>& critic_optimizer() { return d_opt_; }
 
     /// Changes run-time magnitudes; optimiser state is kept, learning rates and betas follow.
+    /// Switching the EMA on restarts it from the generator's current weights.
     void set_hyper_parameters(const hyper_parameters& h) {
         const bool kind_changed = h.optimizer != h_.optimizer;
+        // An average switched on now starts at today's weights, not at the initial ones.
+        if (h.ema && !h_.ema) ema_.reset(generator_);
         h_ = h;
         if (kind_changed) configure_optimizers();
         else {

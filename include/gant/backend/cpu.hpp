@@ -140,18 +140,6 @@ struct cpu {
             }
     }
 
-    /// batch[s][c][p] += bias[c].
-    template <class T>
-    static void add_channel_bias(T* batch, std::size_t samples, std::size_t channels, std::size_t pixels,
-                                 const T* bias) {
-        for (std::size_t s = 0; s < samples; ++s)
-            for (std::size_t c = 0; c < channels; ++c) {
-                T* dst = batch + (s * channels + c) * pixels;
-                const T b = bias[c];
-                for (std::size_t p = 0; p < pixels; ++p) dst[p] += b;
-            }
-    }
-
     /// sums[c] += sum over samples and pixels of batch[s][c][p] (a bias gradient).
     template <class T>
     static void channel_sums(const T* batch, std::size_t samples, std::size_t channels, std::size_t pixels,

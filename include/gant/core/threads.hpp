@@ -27,7 +27,10 @@ public:
         stop();
         if (threads == 0) threads = 1;
         stopping_ = false;
-        for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+        // New workers start from the current generation: a job that finished before the resize
+        // must not look like new work to them.
+        for (std::size_t i = 1; i < threads; ++i)
+            workers_.emplace_back([this, i, seen = generation_] { worker_loop(i, seen); });
     }
 
     /// Runs fn(worker) on every worker (0 .. size()-1) and waits; worker 0 is the calling thread.
@@ -65,8 +68,7 @@ public:
     }
 
 private:
-    void worker_loop(std::size_t index) {
-        std::size_t seen = 0;
+    void worker_loop(std::size_t index, std::size_t seen) {
         for (;;) {
             const std::function<void(std::size_t)>* job;
             {

@@ -8,7 +8,8 @@
 //
 // The map W -> W_SN is only a re-parametrisation of the weight, so the wrapped layer's own
 // tangent and paired-reverse rules stay exact: their weight gradients pass through the same
-// formula. Inference-mode forwards reuse the stored u and v without updating them.
+// formula. Inference-mode forwards, and training-mode ones that must leave the state alone
+// (update_statistics = false: gan<...>::generate), reuse the stored u and v without updating them.
 //
 // The weight is read as a matrix with rows = dimension Dim of its shape (0 for dense and
 // conv2d, whose first dimension is the output; 1 for conv_transpose2d, as in PyTorch).
@@ -58,7 +59,7 @@ public:
     }
 
     void forward(const tensor<T>& x, tensor<T>& y, const pass_context& ctx) {
-        if (ctx.training()) power_step();
+        if (ctx.training() && ctx.update_statistics) power_step();
         sigma_ = current_sigma();
         auto& w = inner_.weight().value;
         for (std::size_t i = 0; i < w.size(); ++i) w(i) = weight_.value(i) / sigma_;

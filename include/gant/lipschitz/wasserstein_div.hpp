@@ -28,6 +28,17 @@ struct wasserstein_div {
         require_per_sample_second_order<Critic>();
     }
 
+private:
+    // phi(q) = scale * q^(p/2) and its derivative. Defined before penalize: its calls there are not
+    // dependent, so its deduced return type must already be known (clang enforces this).
+    auto term(double scale) const {
+        const double half_p = p.p / 2;
+        return [scale, half_p](double q) {
+            return penalty_term{scale * std::pow(q, half_p), q > 0 ? scale * half_p * std::pow(q, half_p - 1) : 0.0};
+        };
+    }
+
+public:
     template <class Critic, class T>
     penalty_report penalize(Critic& critic, const tensor<T>& real, const tensor<T>& fake, penalty_context<T>& c) {
         const double n = double(real.shape(0));
@@ -49,14 +60,6 @@ struct wasserstein_div {
         h.beta1 = 0.0;
         h.beta2 = 0.9;
         h.n_critic = 5;
-    }
-
-private:
-    auto term(double scale) const {
-        const double half_p = p.p / 2;
-        return [scale, half_p](double q) {
-            return penalty_term{scale * std::pow(q, half_p), q > 0 ? scale * half_p * std::pow(q, half_p - 1) : 0.0};
-        };
     }
 };
 

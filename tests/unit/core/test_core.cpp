@@ -98,6 +98,19 @@ BOOST_AUTO_TEST_CASE(parallel_for_covers_range_once) {
     for (auto& h : hits) BOOST_TEST(h.load() == 50);
 }
 
+BOOST_AUTO_TEST_CASE(resize_after_work_runs_only_new_jobs) {
+    // Regression: workers created by a resize used to start from generation 0 and run a stale
+    // (null) job as soon as they woke up.
+    thread_pool pool(2);
+    std::atomic<int> runs{0};
+    for (int rep = 0; rep < 20; ++rep) {
+        pool.run_on_all([&](std::size_t) { runs++; });
+        pool.resize(rep % 2 ? 2 : 3);
+    }
+    pool.run_on_all([&](std::size_t) { runs++; });
+    BOOST_TEST(runs.load() > 0);
+}
+
 BOOST_AUTO_TEST_CASE(static_partition_is_fixed) {
     thread_pool pool(2);
     std::set<std::pair<std::size_t, std::size_t>> first, second;
