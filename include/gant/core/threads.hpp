@@ -34,19 +34,23 @@ public:
     }
 
     /// Runs fn(worker) on every worker (0 .. size()-1) and waits; worker 0 is the calling thread.
-    void run_on_all(const std::function<void(std::size_t)>& fn) {
+    /// fn is held by reference (a std::function over a reference_wrapper stores it inline), so a
+    /// call allocates nothing however large the caller's lambda is.
+    template <class F>
+    void run_on_all(F&& fn) {
         if (workers_.empty()) {
-            fn(0);
+            fn(std::size_t{0});
             return;
         }
+        const std::function<void(std::size_t)> job(std::ref(fn));
         {
             std::lock_guard lock(mutex_);
-            job_ = &fn;
+            job_ = &job;
             pending_ = workers_.size();
             ++generation_;
         }
         wake_.notify_all();
-        fn(0);
+        job(0);
         std::unique_lock lock(mutex_);
         done_.wait(lock, [this] { return pending_ == 0; });
         job_ = nullptr;

@@ -20,6 +20,12 @@ template <class L>
 struct wrap_weights<L> {
     using type = gant::spectral_norm<L, L::spectral_dim>;
 };
+/// A composite layer with several weights names its own normalised form (self_attention).
+template <class L>
+    requires requires { typename L::spectrally_normalised; }
+struct wrap_weights<L> {
+    using type = typename L::spectrally_normalised;
+};
 template <class... Ls>
 struct wrap_weights<sequential<Ls...>> {
     using type = sequential<typename wrap_weights<Ls>::type...>;
