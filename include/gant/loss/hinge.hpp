@@ -35,13 +35,7 @@ struct hinge {
     }
     template <class T>
     T generator(const tensor<T>&, const tensor<T>& fake, tensor<T>& d_fake) const {
-        const std::size_t n = fake.size();
-        T total = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            total -= fake.data()[i] / T(n);
-            d_fake.data()[i] = T(-1) / T(n);
-        }
-        return total;
+        return detail::signed_mean(fake, T(-1), d_fake);
     }
 };
 

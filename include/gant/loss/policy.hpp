@@ -44,6 +44,18 @@ T sigmoid(T u) {
     const T e = std::exp(u);
     return e / (T(1) + e);
 }
+/// sign * E[score] and its gradient sign / n: the linear terms of the Wasserstein and hinge
+/// objectives (the generator's -E D(G(z)) in both).
+template <class T>
+T signed_mean(const tensor<T>& scores, T sign, tensor<T>& grad) {
+    const std::size_t n = scores.size();
+    T total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        total += sign * scores.data()[i] / T(n);
+        grad.data()[i] = sign / T(n);
+    }
+    return total;
+}
 }  // namespace detail
 
 }  // namespace gant::loss

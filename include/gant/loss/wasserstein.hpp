@@ -17,27 +17,11 @@ struct wasserstein {
 
     template <class T>
     T critic(const tensor<T>& real, const tensor<T>& fake, tensor<T>& d_real, tensor<T>& d_fake) const {
-        const std::size_t nr = real.size(), nf = fake.size();
-        T total = 0;
-        for (std::size_t i = 0; i < nr; ++i) {
-            total -= real.data()[i] / T(nr);
-            d_real.data()[i] = T(-1) / T(nr);
-        }
-        for (std::size_t i = 0; i < nf; ++i) {
-            total += fake.data()[i] / T(nf);
-            d_fake.data()[i] = T(1) / T(nf);
-        }
-        return total;
+        return detail::signed_mean(fake, T(1), d_fake) + detail::signed_mean(real, T(-1), d_real);
     }
     template <class T>
     T generator(const tensor<T>&, const tensor<T>& fake, tensor<T>& d_fake) const {
-        const std::size_t n = fake.size();
-        T total = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            total -= fake.data()[i] / T(n);
-            d_fake.data()[i] = T(-1) / T(n);
-        }
-        return total;
+        return detail::signed_mean(fake, T(-1), d_fake);
     }
 };
 
