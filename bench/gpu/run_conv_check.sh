@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# One call on a GPU machine (about 8 minutes on an H100, build included): builds gant's CUDA
+# kernels, tests and the cuDNN benchmark (standalone: `cmake -S cuda`, Release, sm_90; it needs
+# only CMake, nvcc and the CUDA runtime, no xtensor, BLAS or Boost), runs
+#   1. test_cuda_emulation  the kernels' index arithmetic on the CPU
+#   2. test_cuda_conv       every kernel on the GPU against the double-precision CPU reference
+#   3. compute-sanitizer memcheck over test_cuda_conv's odd-size cases (uncached allocations),
+#      and racecheck over two of them, when compute-sanitizer is installed
+#   4. gant_bench_cuda_conv every conv path on the DCGAN 28x28 and 64x64 layers at batch 64 and
+#      256 against cuDNN: TFLOP/s and the ratio ours/cuDNN
+# and prints a short table last. A failing test does not stop the timing; the final status
+# lines say what failed, and the script exits non-zero if anything did.
+#
+# Usage (from anywhere):  bash bench/gpu/run_conv_check.sh
+# Environment: OUT (a folder: logs and conv_table.txt are written there; default build-gpu/out),
+# GANT_GPU_BUILD (build folder; default build-gpu), GANT_CUDNN_ROOT (cuDNN's folder, if the
+# script does not find it), GANT_BENCH_BUDGET (seconds after which the benchmark stops sweeping
+# configurations; default 150).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GANT_GPU_BUILD:-$root/build-gpu}
+out=${OUT:-$build/out}
+mkdir -p "$out"
+log=$out/conv_check.log
+: >"$log"
+started=$(date +%s)
+failures=()
+summary=()
+
+say() { echo "$@" | tee -a "$log"; }
+section() { say ""; say "==== $* ($(($(date +%s) - started)) s) ===="; }
+# run NAME LOGFILE TIMEOUT CMD...: runs CMD with a time limit, output to the console and LOGFILE;
+# records the outcome instead of stopping the script.
+run() {
+    local name=$1 file=$2 limit=$3
+    shift 3
+    local rc=0
+    set +e
+    timeout --kill-after=10 "$limit" "$@" 2>&1 | tee "$file"
+    rc=${PIPESTATUS[0]}
+    set -e
+    cat "$file" >>"$log"
+    if [[ $rc -eq 0 ]]; then
+        summary+=("PASS  $name")
+    elif [[ $rc -eq 77 ]]; then
+        summary+=("SKIP  $name (exit code 77: no usable CUDA device)")
+        failures+=("$name")
+    elif [[ $rc -eq 124 || $rc -eq 137 ]]; then
+        summary+=("FAIL  $name (timed out after ${limit}s)")
+        failures+=("$name")
+    else
+        summary+=("FAIL  $name (exit code $rc)")
+        failures+=("$name")
+    fi
+    return 0
+}
+
+section "versions"
+{
+    uname -a
+    if command -v nvidia-smi >/dev/null 2>&1; then
+        nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv || true
+    else
+        echo "nvidia-smi: not installed"
+    fi
+} 2>&1 | tee -a "$log"
+nvcc=${CUDACXX:-}
+[[ -z $nvcc ]] && nvcc=$(command -v nvcc || true)
+[[ -z $nvcc && -x /usr/local/cuda/bin/nvcc ]] && nvcc=/usr/local/cuda/bin/nvcc
+if [[ -z $nvcc ]]; then
+    say "no nvcc found (PATH, CUDACXX, /usr/local/cuda/bin): cannot build"
+    exit 1
+fi
+{
+    "$nvcc" --version | tail -n 2
+    cmake --version | head -n 1
+    "${CXX:-c++}" --version | head -n 1 || true
+} 2>&1 | tee -a "$log"
+
+# cuDNN: next to the toolkit, or the nvidia-cudnn wheel of the Python that has PyTorch.
+cudnn_root=${GANT_CUDNN_ROOT:-}
+if [[ -z $cudnn_root ]]; then
+    for candidate in "$(dirname "$(dirname "$nvcc")")" /usr/local/cuda /usr; do
+        if [[ -f $candidate/include/cudnn.h ]]; then cudnn_root=$candidate; break; fi
+    done
+fi
+if [[ -z $cudnn_root ]] && command -v python3 >/dev/null 2>&1; then
+    cudnn_root=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+fi
+if [[ -n $cudnn_root ]]; then
+    say "cuDNN: $cudnn_root"
+    for d in "$cudnn_root/lib" "$cudnn_root/lib64"; do
+        [[ -d $d ]] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    done
+else
+    say "cuDNN: not found; the benchmark will time gant's kernels only"
+fi
+
+section "configure and build ($build)"
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+if [[ -f $build/CMakeCache.txt ]] && ! grep -q "CMAKE_HOME_DIRECTORY:INTERNAL=$root/cuda" "$build/CMakeCache.txt"; then
+    rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
+fi
+if ! cmake -S "$root/cuda" -B "$build" ${generator[@]+"${generator[@]}"} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DCMAKE_CUDA_COMPILER="$nvcc" -DGANT_CUDNN_ROOT="$cudnn_root" 2>&1 | tee -a "$log"; then
+    say "FAIL  configure"
+    exit 1
+fi
+if ! cmake --build "$build" -j "$(nproc)" 2>&1 | tee -a "$log"; then
+    say "FAIL  build"
+    exit 1
+fi
+tests=$build/tests
+bench=$build/bench/gant_bench_cuda_conv
+
+section "test_cuda_emulation (CPU)"
+run test_cuda_emulation "$out/test_cuda_emulation.log" 300 "$tests/test_cuda_emulation"
+
+section "test_cuda_conv (GPU)"
+run test_cuda_conv "$out/test_cuda_conv.log" 300 "$tests/test_cuda_conv"
+
+section "compute-sanitizer"
+sanitizer=$(command -v compute-sanitizer || true)
+for candidate in "$(dirname "$nvcc")/compute-sanitizer" /usr/local/cuda/bin/compute-sanitizer \
+    /usr/local/cuda/compute-sanitizer/compute-sanitizer /opt/nvidia/compute-sanitizer/compute-sanitizer; do
+    [[ -z $sanitizer && -x $candidate ]] && sanitizer=$candidate
+done
+if [[ -n $sanitizer ]]; then
+    say "using $sanitizer ($("$sanitizer" --version | tail -n 1))"
+    # Odd sizes only (GANT_CUDA_TEST_QUICK): the tools run kernels far slower. Uncached
+    # allocations, so that memcheck knows where each buffer really ends.
+    GANT_CUDA_TEST_QUICK=1 GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_conv (odd sizes)" \
+        "$out/memcheck.log" 240 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv
+    GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$out/racecheck.log" 150 \
+        "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/
+
+else
+    say "compute-sanitizer: not installed, memcheck skipped"
+    summary+=("SKIP  compute-sanitizer (not installed)")
+fi
+
+section "benchmark: gant vs cuDNN"
+run gant_bench_cuda_conv "$out/bench.log" 300 "$bench" --budget "${GANT_BENCH_BUDGET:-150}" --table "$out/conv_table.txt"
+
+section "status"
+for line in "${summary[@]}"; do say "$line"; done
+say "total $(($(date +%s) - started)) s; logs in $out"
+if [[ -f $out/conv_table.txt ]]; then
+    say ""
+    cat "$out/conv_table.txt" | tee -a "$log"
+fi
+[[ ${#failures[@]} -eq 0 ]]

@@ -1,0 +1,566 @@
+#pragma once
+// The implicit GEMMs behind gant's CUDA convolutions, written once for two compilers: nvcc
+// builds them into the tensor-core kernels (igemm_kernel.cuh), and any C++ compiler builds them
+// for tests/cuda/test_cuda_emulation.cpp, which runs the same loaders, tile layouts and
+// epilogues thread by thread on the CPU. So the index arithmetic of every kernel is checked on
+// machines without a GPU; only the warp-level matrix products and the pipeline stay GPU-only.
+//
+// Each pass is a GEMM  C[m][j] = sum_k A[m][k] * B[k][j]  whose operands are gathered straight
+// from the NCHW tensors (nothing is unfolded in memory):
+//
+//   forward         M = Cout  N = batch*OH*OW  K = Cin*KH*KW     A = w (as is)   B = im2col(x)
+//   backward-data   M = Cin   N = batch*H*W/s^2 K = Cout*ceil(KH/s)*ceil(KW/s)     per phase
+//   backward-filter M = Cout  N = Cin*KH*KW    K = batch*OH*OW   A = dy          B = im2col(x)^T
+//
+// Backward-data is split into stride^2 phases: the input pixels (iy, ix) with the same
+// (iy + pad) mod s and (ix + pad) mod s receive contributions from the same subset of kernel
+// taps (ky = ry + s*ty), so each phase is a dense GEMM over only the taps that touch it. A
+// stride-2 4x4 transposed convolution thus multiplies 4 taps per pixel instead of 16 mostly
+// zero ones.
+//
+// A block computes a BM x BN tile of C over BK-deep slices of the reduction. Its threads load
+// their share of the A and B slices into registers (zero where an index falls outside the
+// tensor or the padding), round them to TF32 and store them to shared memory; warps then
+// multiply the shared tiles. The epilogue writes alpha*acc (+ beta*out) + bias through the
+// activation, or, when the reduction is split over several blocks, the raw partial sums to a
+// workspace that a second kernel reduces in a fixed order (so results are deterministic).
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__CUDACC__)
+#include <mma.h>
+#define GANT_HD __host__ __device__ __forceinline__
+#else
+#define GANT_HD inline
+#endif
+// nvcc compiles a file once for the host and once per device architecture; only the device
+// passes (__CUDA_ARCH__ defined) see the unroll pragma, which host compilers would warn about.
+#if defined(__CUDA_ARCH__)
+#define GANT_UNROLL _Pragma("unroll")
+#else
+#define GANT_UNROLL
+#endif
+
+namespace gant::cuda::detail {
+
+// ---- arithmetic helpers ---------------------------------------------------------------------
+
+/// Division and remainder by a divisor fixed at launch, as a multiply-high and a shift
+/// (Granlund & Montgomery; the form CUTLASS's FastDivmod uses). Exact for 0 <= x < 2^31.
+struct fast_divmod {
+    int divisor = 1;
+    unsigned multiplier = 0;
+    unsigned shift = 0;
+
+    fast_divmod() = default;
+    GANT_HD explicit fast_divmod(int d) : divisor(d < 1 ? 1 : d) {
+        if (divisor > 1) {
+            unsigned log2_ceil = 0;
+            while ((1u << log2_ceil) < unsigned(divisor)) ++log2_ceil;
+            const unsigned p = 31 + log2_ceil;
+            multiplier = unsigned(((1ull << p) + unsigned(divisor) - 1) / unsigned(divisor));
+            shift = p - 32;
+        }
+    }
+
+    GANT_HD int div(int x) const {
+        if (divisor == 1) return x;
+#if defined(__CUDA_ARCH__)
+        return int(__umulhi(unsigned(x), multiplier) >> shift);
+#else
+        return int(unsigned((std::uint64_t(unsigned(x)) * multiplier) >> 32) >> shift);
+#endif
+    }
+    GANT_HD void divmod(int x, int& quotient, int& remainder) const {
+        quotient = div(x);
+        remainder = x - quotient * divisor;
+    }
+};
+
+/// v rounded to the nearest TF32 value (10 explicit mantissa bits), ties away from zero: what
+/// the tensor cores then multiply exactly. The device uses cvt.rna.tf32.f32; the host the same
+/// rounding on the bits.
+GANT_HD float round_tf32(float v) {
+#if defined(__CUDA_ARCH__)
+    return nvcuda::wmma::__float_to_tf32(v);
+#else
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    if ((bits & 0x7f800000u) != 0x7f800000u) {  // finite: round the magnitude, keep the sign
+        bits += 0x1000u;
+        bits &= 0xffffe000u;
+    }
+    float out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+#endif
+}
+
+/// A read-only global load (the read-only data cache on the device).
+GANT_HD float load_ro(const float* p) {
+#if defined(__CUDA_ARCH__)
+    return __ldg(p);
+#else
+    return *p;
+#endif
+}
+
+enum activation_code : int { act_none = 0, act_relu = 1, act_leaky_relu = 2, act_tanh = 3 };
+
+/// NaN-propagating, like PyTorch's: a NaN input gives a NaN output.
+GANT_HD float apply_activation(float v, int act, float slope) {
+    switch (act) {
+        case act_relu: return v < 0.f ? 0.f : v;
+        case act_leaky_relu: return v < 0.f ? slope * v : v;
+#if defined(__CUDA_ARCH__)
+        case act_tanh: return tanhf(v);
+#else
+        case act_tanh: return std::tanh(v);
+#endif
+        default: return v;
+    }
+}
+
+// ---- problem descriptions -------------------------------------------------------------------
+
+/// A conv2d over a batch with its output size resolved (the conv whose passes run; a transposed
+/// convolution arrives here as the conv it is the adjoint of).
+struct conv_dims {
+    int batch, cin, h, w, cout, kh, kw, stride, pad, oh, ow;
+    GANT_HD int hw() const { return h * w; }
+    GANT_HD int ohw() const { return oh * ow; }
+    GANT_HD int khw() const { return kh * kw; }
+};
+
+struct epilogue_params {
+    const float* bias;  // [M] or null
+    int act;            // activation_code
+    float slope, alpha, beta;
+};
+
+/// The GEMM of a pass without phases (forward, backward-filter): its N and K.
+struct plain_phase {
+    int N, K;
+};
+
+/// One stride phase of backward-data: the dx pixels iy = iy0 + u*s, ix = ix0 + v*s
+/// (u < nh, v < nw) and the taps ky = ry + s*ty, kx = rx + s*tx (ty < tkh, tx < tkw) that reach
+/// them; tap (ty, tx) of pixel (u, v) reads dy at (qy0 + u - ty, qx0 + v - tx).
+struct dgrad_phase {
+    int N, K;  // batch*nh*nw, cout*tkh*tkw
+    int ry, rx, tkw, nw, iy0, ix0, qy0, qx0;
+    fast_divmod div_taps, div_tkw, div_pixels, div_nw;
+};
+
+// ---- tile configurations --------------------------------------------------------------------
+
+/// A block computes BM x BN of C over BK-deep slices; each warp a WM x WN part of it as
+/// (WM/16) x (WN/16) WMMA m16n16k8 fragments. Shared-memory rows are padded by 4 floats so that
+/// the fragment loads and the loaders' stores hit distinct banks, and every fragment starts on
+/// a 32-byte boundary as WMMA requires.
+template <int BM_, int BN_, int BK_, int WM_, int WN_, int MinBlocks_>
+struct tile_config {
+    static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_;
+    static constexpr int warps_m = BM / WM, warps_n = BN / WN;
+    static constexpr int threads = warps_m * warps_n * 32;
+    static constexpr int min_blocks = MinBlocks_;
+    static constexpr int frags_m = WM / 16, frags_n = WN / 16;
+    static constexpr int pad = 4;
+    static constexpr int lda = BK + pad;      // A slice, row-major [BM][lda]
+    static constexpr int ldb_row = BN + pad;  // B slice, row-major [BK][ldb_row]
+    static constexpr int ldb_col = BK + pad;  // B slice, column-major [BN][ldb_col]
+    static constexpr int ldc = BN + pad;      // C tile, row-major [BM][ldc]
+    static constexpr int round8(int v) { return (v + 7) / 8 * 8; }
+    static constexpr int max2(int a, int b) { return a > b ? a : b; }
+    static constexpr int a_stage = round8(BM * lda);
+    static constexpr int b_stage = round8(max2(BK * ldb_row, BN * ldb_col));
+    static constexpr int smem_floats = max2(2 * (a_stage + b_stage), BM * ldc);
+    static constexpr std::size_t smem_bytes = std::size_t(smem_floats) * sizeof(float);
+
+    static_assert(BM % WM == 0 && BN % WN == 0 && WM % 16 == 0 && WN % 16 == 0 && BK % 8 == 0,
+                  "gant: a tile is whole warps of whole 16x16x8 fragments");
+    static_assert((BM * BK) % threads == 0 && threads % BN == 0 && BK % (threads / BN) == 0,
+                  "gant: forward/backward-data loaders need the slices to divide evenly among the threads");
+    static_assert(threads % BK == 0 && BM % (threads / BK) == 0 && BN % (threads / BK) == 0,
+                  "gant: backward-filter loaders need the slices to divide evenly among the threads");
+    static_assert((BM * BN) % threads == 0, "gant: the epilogue gives every thread the same share of the tile");
+};
+
+// The configurations gant compiles. The order is the index that kernel_choice::config uses and
+// config_table (below) describes; igemm_launch.cuh instantiates the kernels in this order.
+// MinBlocks (__launch_bounds__) caps registers: the first six let ptxas use what it likes
+// (about 170-255 registers, so 8 warps per SM); the last three are the same tiles capped to
+// 128 registers (16 warps per SM, at the price of some spilled bytes in backward-data), so that
+// the benchmark's sweep shows which of occupancy and spill-free code wins on the device. (The
+// small-M tiles spill too much under a 128-register cap to be worth a variant.)
+using config_128x128 = tile_config<128, 128, 32, 64, 32, 1>;
+using config_128x64 = tile_config<128, 64, 32, 32, 32, 1>;
+using config_64x128 = tile_config<64, 128, 32, 32, 32, 1>;
+using config_64x64 = tile_config<64, 64, 32, 32, 32, 2>;
+using config_32x128 = tile_config<32, 128, 32, 32, 32, 2>;
+using config_16x128 = tile_config<16, 128, 32, 16, 32, 2>;
+using config_128x64_occ2 = tile_config<128, 64, 32, 32, 32, 2>;
+using config_64x128_occ2 = tile_config<64, 128, 32, 32, 32, 2>;
+using config_64x64_occ4 = tile_config<64, 64, 32, 32, 32, 4>;
+
+struct config_info {
+    const char* name;
+    int bm, bn, bk, threads;
+    float efficiency;  // the heuristic's guess at the share of peak a full SM reaches
+};
+
+template <class Cfg>
+constexpr config_info info_of(const char* name, float efficiency) {
+    return {name, Cfg::BM, Cfg::BN, Cfg::BK, Cfg::threads, efficiency};
+}
+
+inline constexpr config_info config_table[] = {
+    info_of<config_128x128>("128x128x32", 1.00f), info_of<config_128x64>("128x64x32", 0.90f),
+    info_of<config_64x128>("64x128x32", 0.90f),   info_of<config_64x64>("64x64x32", 0.80f),
+    info_of<config_32x128>("32x128x32", 0.70f),   info_of<config_16x128>("16x128x32", 0.55f),
+    info_of<config_128x64_occ2>("128x64x32/r128", 0.80f), info_of<config_64x128_occ2>("64x128x32/r128", 0.80f),
+    info_of<config_64x64_occ4>("64x64x32/r128", 0.70f),
+};
+inline constexpr int config_total = int(sizeof(config_table) / sizeof(config_table[0]));
+
+// ---- the forward pass -----------------------------------------------------------------------
+
+struct fprop_params {
+    conv_dims d;
+    const float* x;   // [batch, cin, h, w]
+    const float* wt;  // [cout, cin, kh, kw] = A [M][K]
+    float* out;       // [batch, cout, oh, ow]
+    epilogue_params ep;
+    int M, N, K;
+    fast_divmod div_khw, div_kw, div_ohw, div_ow;
+};
+
+struct fprop_op {
+    using params = fprop_params;
+    using phase_t = plain_phase;
+    static constexpr bool b_col_major = false;
+    static constexpr const char* name = "conv2d forward";
+
+    GANT_HD static phase_t make_phase(const params& p, int) { return {p.N, p.K}; }
+
+    /// C[m][j] lands at y[n][m][pixel] for j = n*OH*OW + pixel.
+    GANT_HD static int out_offset(const params& p, const phase_t&, int m, int j) {
+        int n, pixel;
+        p.div_ohw.divmod(j, n, pixel);
+        return (n * p.M + m) * p.d.ohw() + pixel;
+    }
+
+    /// A = w [M][K], contiguous along K: consecutive threads take consecutive k.
+    template <class Cfg>
+    struct a_loader {
+        static constexpr int per = Cfg::BM * Cfg::BK / Cfg::threads;
+        const float* w;
+        int M, K, m0, tid;
+
+        GANT_HD a_loader(const params& p, const phase_t&, int m0_, int, int tid_)
+            : w(p.wt), M(p.M), K(p.K), m0(m0_), tid(tid_) {}
+
+        GANT_HD void load(int k0, float (&r)[per]) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int e = tid + i * Cfg::threads, ml = e / Cfg::BK, kl = e % Cfg::BK;
+                const int m = m0 + ml, k = k0 + kl;
+                r[i] = (m < M && k < K) ? load_ro(w + m * K + k) : 0.f;
+            }
+        }
+        GANT_HD void store(const float (&r)[per], float* as) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int e = tid + i * Cfg::threads;
+                as[(e / Cfg::BK) * Cfg::lda + e % Cfg::BK] = round_tf32(r[i]);
+            }
+        }
+    };
+
+    /// B = im2col(x) [K][N]: each thread owns one column j (a sample and output pixel) and a
+    /// contiguous run of `per` rows k = (ci, ky, kx) of each slice.
+    template <class Cfg>
+    struct b_loader {
+        static constexpr int groups = Cfg::threads / Cfg::BN;
+        static constexpr int per = Cfg::BK / groups;
+        const float* x;
+        int K, H, W, HW, jl, row0, xbase, iy0, ix0;
+        bool column_ok;
+        fast_divmod div_khw, div_kw;
+
+        GANT_HD b_loader(const params& p, const phase_t&, int, int n0, int tid)
+            : x(p.x), K(p.K), H(p.d.h), W(p.d.w), HW(p.d.hw()), jl(tid % Cfg::BN), row0((tid / Cfg::BN) * per),
+              xbase(0), iy0(0), ix0(0), column_ok(n0 + tid % Cfg::BN < p.N), div_khw(p.div_khw), div_kw(p.div_kw) {
+            if (column_ok) {
+                int n, pixel, oy, ox;
+                p.div_ohw.divmod(n0 + jl, n, pixel);
+                p.div_ow.divmod(pixel, oy, ox);
+                xbase = n * p.d.cin * HW;
+                iy0 = oy * p.d.stride - p.d.pad;
+                ix0 = ox * p.d.stride - p.d.pad;
+            }
+        }
+
+        GANT_HD void load(int k0, float (&r)[per]) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int k = k0 + row0 + i;
+                int ci, tap, ky, kx;
+                div_khw.divmod(k, ci, tap);
+                div_kw.divmod(tap, ky, kx);
+                const int iy = iy0 + ky, ix = ix0 + kx;
+                const bool ok = column_ok && k < K && unsigned(iy) < unsigned(H) && unsigned(ix) < unsigned(W);
+                r[i] = ok ? load_ro(x + xbase + ci * HW + iy * W + ix) : 0.f;
+            }
+        }
+        GANT_HD void store(const float (&r)[per], float* bs) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) bs[(row0 + i) * Cfg::ldb_row + jl] = round_tf32(r[i]);
+        }
+    };
+};
+
+// ---- the backward-data pass (and conv_transpose2d's forward) --------------------------------
+
+struct dgrad_params {
+    conv_dims d;
+    const float* dy;  // [batch, cout, oh, ow]
+    const float* wt;  // [cout, cin, kh, kw]
+    float* out;       // dx [batch, cin, h, w]
+    epilogue_params ep;
+    int M;            // cin
+    int phases;       // stride^2
+};
+
+struct dgrad_op {
+    using params = dgrad_params;
+    using phase_t = dgrad_phase;
+    static constexpr bool b_col_major = false;
+    static constexpr const char* name = "conv2d backward-data";
+
+    GANT_HD static phase_t make_phase(const params& p, int phase) {
+        const conv_dims& d = p.d;
+        const int s = d.stride;
+        phase_t ph{};
+        ph.ry = phase / s;
+        ph.rx = phase % s;
+        const int tkh = ph.ry < d.kh ? (d.kh - ph.ry + s - 1) / s : 0;
+        ph.tkw = ph.rx < d.kw ? (d.kw - ph.rx + s - 1) / s : 0;
+        ph.iy0 = ((ph.ry - d.pad) % s + s) % s;  // iy = ry - pad (mod s)
+        ph.ix0 = ((ph.rx - d.pad) % s + s) % s;
+        const int nh = ph.iy0 < d.h ? (d.h - 1 - ph.iy0) / s + 1 : 0;
+        ph.nw = ph.ix0 < d.w ? (d.w - 1 - ph.ix0) / s + 1 : 0;
+        ph.qy0 = (ph.iy0 + d.pad - ph.ry) / s;  // exact: iy0 + pad - ry = 0 (mod s), and >= 0
+        ph.qx0 = (ph.ix0 + d.pad - ph.rx) / s;
+        ph.N = d.batch * nh * ph.nw;
+        ph.K = d.cout * tkh * ph.tkw;
+        ph.div_taps = fast_divmod(tkh * ph.tkw);
+        ph.div_tkw = fast_divmod(ph.tkw);
+        ph.div_pixels = fast_divmod(nh * ph.nw);
+        ph.div_nw = fast_divmod(ph.nw);
+        return ph;
+    }
+
+    /// C[m][j] of a phase lands at dx[n][m][iy0 + u*s][ix0 + v*s] for j = (n*nh + u)*nw + v.
+    GANT_HD static int out_offset(const params& p, const phase_t& ph, int m, int j) {
+        int n, pixel, u, v;
+        ph.div_pixels.divmod(j, n, pixel);
+        ph.div_nw.divmod(pixel, u, v);
+        return (n * p.M + m) * p.d.hw() + (ph.iy0 + u * p.d.stride) * p.d.w + ph.ix0 + v * p.d.stride;
+    }
+
+    /// A[m = ci][k = (co, ty, tx)] = w[co][ci][ry + s*ty][rx + s*tx]: a gather from the small,
+    /// cache-resident weight.
+    template <class Cfg>
+    struct a_loader {
+        static constexpr int per = Cfg::BM * Cfg::BK / Cfg::threads;
+        const float* w;
+        int M, K, m0, tid, cin, khw, kw, s, ry, rx;
+        fast_divmod div_taps, div_tkw;
+
+        GANT_HD a_loader(const params& p, const phase_t& ph, int m0_, int, int tid_)
+            : w(p.wt), M(p.M), K(ph.K), m0(m0_), tid(tid_), cin(p.d.cin), khw(p.d.khw()), kw(p.d.kw),
+              s(p.d.stride), ry(ph.ry), rx(ph.rx), div_taps(ph.div_taps), div_tkw(ph.div_tkw) {}
+
+        GANT_HD void load(int k0, float (&r)[per]) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int e = tid + i * Cfg::threads, ml = e / Cfg::BK, kl = e % Cfg::BK;
+                const int m = m0 + ml, k = k0 + kl;
+                int co, tap, ty, tx;
+                div_taps.divmod(k, co, tap);
+                div_tkw.divmod(tap, ty, tx);
+                const bool ok = m < M && k < K;
+                r[i] = ok ? load_ro(w + (co * cin + m) * khw + (ry + s * ty) * kw + rx + s * tx) : 0.f;
+            }
+        }
+        GANT_HD void store(const float (&r)[per], float* as) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int e = tid + i * Cfg::threads;
+                as[(e / Cfg::BK) * Cfg::lda + e % Cfg::BK] = round_tf32(r[i]);
+            }
+        }
+    };
+
+    /// B[k = (co, ty, tx)][j = (n, u, v)] = dy[n][co][qy0 + u - ty][qx0 + v - tx] (0 outside dy).
+    template <class Cfg>
+    struct b_loader {
+        static constexpr int groups = Cfg::threads / Cfg::BN;
+        static constexpr int per = Cfg::BK / groups;
+        const float* dy;
+        int K, OH, OW, OHW, jl, row0, base, qy, qx;
+        bool column_ok;
+        fast_divmod div_taps, div_tkw;
+
+        GANT_HD b_loader(const params& p, const phase_t& ph, int, int n0, int tid)
+            : dy(p.dy), K(ph.K), OH(p.d.oh), OW(p.d.ow), OHW(p.d.ohw()), jl(tid % Cfg::BN),
+              row0((tid / Cfg::BN) * per), base(0), qy(0), qx(0), column_ok(n0 + tid % Cfg::BN < ph.N),
+              div_taps(ph.div_taps), div_tkw(ph.div_tkw) {
+            if (column_ok) {
+                int n, pixel, u, v;
+                ph.div_pixels.divmod(n0 + jl, n, pixel);
+                ph.div_nw.divmod(pixel, u, v);
+                base = n * p.d.cout * OHW;
+                qy = ph.qy0 + u;
+                qx = ph.qx0 + v;
+            }
+        }
+
+        GANT_HD void load(int k0, float (&r)[per]) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int k = k0 + row0 + i;
+                int co, tap, ty, tx;
+                div_taps.divmod(k, co, tap);
+                div_tkw.divmod(tap, ty, tx);
+                const int oy = qy - ty, ox = qx - tx;
+                const bool ok = column_ok && k < K && unsigned(oy) < unsigned(OH) && unsigned(ox) < unsigned(OW);
+                r[i] = ok ? load_ro(dy + base + co * OHW + oy * OW + ox) : 0.f;
+            }
+        }
+        GANT_HD void store(const float (&r)[per], float* bs) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) bs[(row0 + i) * Cfg::ldb_row + jl] = round_tf32(r[i]);
+        }
+    };
+};
+
+// ---- the backward-filter pass ---------------------------------------------------------------
+
+struct wgrad_params {
+    conv_dims d;
+    const float* x;   // [batch, cin, h, w]
+    const float* dy;  // [batch, cout, oh, ow]
+    float* out;       // dw [cout, cin, kh, kw] = C [M][N]
+    epilogue_params ep;
+    int M, N, K;      // cout, cin*kh*kw, batch*oh*ow
+    fast_divmod div_ohw, div_ow, div_khw, div_kw;
+};
+
+struct wgrad_op {
+    using params = wgrad_params;
+    using phase_t = plain_phase;
+    static constexpr bool b_col_major = true;
+    static constexpr const char* name = "conv2d backward-filter";
+
+    GANT_HD static phase_t make_phase(const params& p, int) { return {p.N, p.K}; }
+    GANT_HD static int out_offset(const params& p, const phase_t&, int m, int j) { return m * p.N + j; }
+
+    /// A[m = co][k = (n, pixel)] = dy[n][co][pixel]: consecutive threads take consecutive k
+    /// (pixels of one sample are contiguous), each thread a column of rows m.
+    template <class Cfg>
+    struct a_loader {
+        static constexpr int step = Cfg::threads / Cfg::BK;
+        static constexpr int per = Cfg::BM / step;
+        const float* dy;
+        int M, K, m0, kl, row0, cout, ohw;
+        fast_divmod div_ohw;
+
+        GANT_HD a_loader(const params& p, const phase_t&, int m0_, int, int tid)
+            : dy(p.dy), M(p.M), K(p.K), m0(m0_), kl(tid % Cfg::BK), row0(tid / Cfg::BK), cout(p.d.cout),
+              ohw(p.d.ohw()), div_ohw(p.div_ohw) {}
+
+        GANT_HD void load(int k0, float (&r)[per]) const {
+            const int k = k0 + kl;
+            const bool k_ok = k < K;
+            int n = 0, pixel = 0;
+            if (k_ok) div_ohw.divmod(k, n, pixel);
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int m = m0 + row0 + i * step;
+                r[i] = (k_ok && m < M) ? load_ro(dy + (n * cout + m) * ohw + pixel) : 0.f;
+            }
+        }
+        GANT_HD void store(const float (&r)[per], float* as) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) as[(row0 + i * step) * Cfg::lda + kl] = round_tf32(r[i]);
+        }
+    };
+
+    /// B[k = (n, oy, ox)][j = (ci, ky, kx)] = x[n][ci][oy*s - pad + ky][ox*s - pad + kx], stored
+    /// column-major so that consecutive threads (consecutive k) write consecutive words.
+    template <class Cfg>
+    struct b_loader {
+        static constexpr int step = Cfg::threads / Cfg::BK;
+        static constexpr int per = Cfg::BN / step;
+        const float* x;
+        int N, K, n0, kl, col0, H, W, HW, cin, stride, pad;
+        fast_divmod div_ohw, div_ow, div_khw, div_kw;
+
+        GANT_HD b_loader(const params& p, const phase_t&, int, int n0_, int tid)
+            : x(p.x), N(p.N), K(p.K), n0(n0_), kl(tid % Cfg::BK), col0(tid / Cfg::BK), H(p.d.h), W(p.d.w),
+              HW(p.d.hw()), cin(p.d.cin), stride(p.d.stride), pad(p.d.pad), div_ohw(p.div_ohw), div_ow(p.div_ow),
+              div_khw(p.div_khw), div_kw(p.div_kw) {}
+
+        GANT_HD void load(int k0, float (&r)[per]) const {
+            const int k = k0 + kl;
+            const bool k_ok = k < K;
+            int n = 0, pixel = 0, oy = 0, ox = 0;
+            if (k_ok) {
+                div_ohw.divmod(k, n, pixel);
+                div_ow.divmod(pixel, oy, ox);
+            }
+            const int iy0 = oy * stride - pad, ix0 = ox * stride - pad, xbase = n * cin * HW;
+            GANT_UNROLL for (int i = 0; i < per; ++i) {
+                const int j = n0 + col0 + i * step;
+                int ci, tap, ky, kx;
+                div_khw.divmod(j, ci, tap);
+                div_kw.divmod(tap, ky, kx);
+                const int iy = iy0 + ky, ix = ix0 + kx;
+                const bool ok = k_ok && j < N && unsigned(iy) < unsigned(H) && unsigned(ix) < unsigned(W);
+                r[i] = ok ? load_ro(x + xbase + ci * HW + iy * W + ix) : 0.f;
+            }
+        }
+        GANT_HD void store(const float (&r)[per], float* bs) const {
+            GANT_UNROLL for (int i = 0; i < per; ++i) bs[(col0 + i * step) * Cfg::ldb_col + kl] = round_tf32(r[i]);
+        }
+    };
+};
+
+// ---- epilogue and split reduction -----------------------------------------------------------
+
+/// Writes C[m][j] of a phase to its place in the output: act(alpha*acc + beta*out + bias[m]).
+template <class Op>
+GANT_HD void store_output(const typename Op::params& p, const typename Op::phase_t& ph, int m, int j, float acc) {
+    const int offset = Op::out_offset(p, ph, m, j);
+    float v = p.ep.alpha * acc;
+    if (p.ep.beta != 0.f) v += p.ep.beta * p.out[offset];
+    if (p.ep.bias) v += load_ro(p.ep.bias + m);
+    p.out[offset] = apply_activation(v, p.ep.act, p.ep.slope);
+}
+
+/// Where split `split` of the reduction keeps its partial C[m][j] of a phase.
+GANT_HD long long workspace_index(int phase, int split, int splits, int M, int ld, int m, int j) {
+    return ((static_cast<long long>(phase) * splits + split) * M + m) * ld + j;
+}
+
+/// The partial sums of C[m][j] added in split order, then stored through the epilogue.
+template <class Op>
+GANT_HD void reduce_and_store(const typename Op::params& p, const typename Op::phase_t& ph, int phase, int splits,
+                              const float* workspace, int ld, int m, int j) {
+    float acc = 0.f;
+    for (int s = 0; s < splits; ++s) acc += workspace[workspace_index(phase, s, splits, p.M, ld, m, j)];
+    store_output<Op>(p, ph, m, j, acc);
+}
+
+/// The reduction slices [begin, end) that split `split` of `splits` takes of `tiles` slices.
+GANT_HD void split_range(int tiles, int splits, int split, int& begin, int& end) {
+    const int per = (tiles + splits - 1) / splits;
+    begin = split * per < tiles ? split * per : tiles;
+    end = begin + per < tiles ? begin + per : tiles;
+}
+
+}  // namespace gant::cuda::detail
