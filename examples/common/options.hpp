@@ -1,0 +1,180 @@
+#pragma once
+// The command line every gant example shares (design.md, "User-facing surface"):
+//
+//   --data DIR  --steps N | --minutes M  --batch B  --seed S  --threads T  --out DIR
+//   --samples N  --resume FILE  --checkpoint-every N  --eval  --log-every N
+//   --lr-g LR  --lr-d LR  --n-critic K  --ema DECAY  [--lambda L  --clip C  --div-k K  --div-p P  --gamma G]
+//   --limit N  --smoke  --quiet  --help
+//
+// The policy flags in brackets appear only in the families whose policies have that magnitude
+// (--lambda for the gradient penalty, --clip for weight clipping, ...), so `wgan --lambda 10` is
+// refused instead of silently ignored. A bad flag or value is one sentence on stderr and exit
+// code 2; --help prints the options with this family's defaults.
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "gant/data/idx.hpp"
+#include "gant/train/hyper_parameters.hpp"
+
+namespace gant::examples {
+
+/// What an example tells the shared trainer about itself.
+struct example_info {
+    const char* name;     // program name; the default output folder is ./out/<name>
+    const char* summary;  // one line for --help: the family and its paper
+    // GEMM-bound networks (MLPs) get the threads in OpenBLAS; convolutional ones split the batch
+    // over gant's own pool and keep OpenBLAS at one thread (core/threads.hpp says why).
+    bool blas_threads = false;
+};
+
+/// The exit code of a command-line error (the convention of getopt-based tools).
+inline constexpr int usage_error = 2;
+/// The exit code CTest reads as "skipped" (SKIP_RETURN_CODE): a --smoke run without the dataset.
+inline constexpr int skipped = 77;
+
+struct options {
+    std::filesystem::path data = data::default_data_dir;
+    std::optional<std::size_t> steps;  // total generator iterations, resumed ones included
+    std::optional<double> minutes;     // wall-clock training budget of this invocation
+    std::optional<std::size_t> batch;
+    std::optional<std::uint64_t> seed;
+    std::size_t threads = 0;           // 0: every core (--smoke: one)
+    std::filesystem::path out;
+    std::size_t samples = 10000;
+    std::filesystem::path resume;
+    std::size_t checkpoint_every = 500;
+    bool eval = false;
+    std::size_t log_every = 25;
+    std::optional<double> lr_generator, lr_critic;
+    std::optional<std::size_t> n_critic;
+    std::optional<double> ema;  // decay of the generator's weight average used for samples (0: off)
+    std::optional<double> lambda, clip, div_k, div_p, gamma;  // policy magnitudes
+    std::optional<std::size_t> limit;                         // use the first N images only
+    bool smoke = false;
+    bool quiet = false;
+
+    static constexpr double default_minutes = 5.0;
+};
+
+inline std::size_t default_thread_count() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n;
+}
+
+namespace detail {
+
+inline std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+/// An option bound to a std::optional<T>: CLI11 2.1 has no optional support of its own.
+template <class T>
+CLI::Option* add_optional(CLI::App& app, const std::string& flag, std::optional<T>& target, const std::string& help) {
+    return app.add_option_function<T>(flag, [&target](const T& v) { target = v; }, help);
+}
+
+}  // namespace detail
+
+/// Parses argv into `o`. Returns an exit code when the program should stop now (0 after --help,
+/// usage_error after a bad flag, with one sentence on stderr), or nothing to go on.
+/// Lipschitz is the family's policy: its magnitudes decide which policy flags exist.
+template <class Lipschitz>
+std::optional<int> parse_options(int argc, char** argv, const example_info& info, const hyper_parameters& defaults,
+                                 options& o) {
+    using detail::add_optional;
+    using detail::number;
+    CLI::App app{std::string(info.name) + ": " + info.summary + "\nTrains on Fashion-MNIST and writes grid.png, " +
+                 "samples.idx, metrics.csv and checkpoint.gant into --out; progress goes to stderr."};
+    app.get_formatter()->column_width(34);
+    // As with getopt tools, a flag given twice takes its last value (scripts append overrides).
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--data", o.data, "folder with train-images-idx3-ubyte[.gz] (MNIST or Fashion-MNIST layout)")
+        ->capture_default_str();
+    auto* steps = add_optional(app, "--steps", o.steps, "train until N generator iterations in all (resumed ones count)")
+                      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+    auto* minutes = add_optional(app, "--minutes", o.minutes,
+                                 "train for M minutes of wall-clock time (default: " +
+                                     number(options::default_minutes) + " when neither this nor --steps is given)")
+                        ->check(CLI::Range(1e-3, 1e6));
+    steps->excludes(minutes);
+    add_optional(app, "--batch", o.batch, "batch size (default for this family: " + std::to_string(defaults.batch) + ")")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{65536}));
+    add_optional(app, "--seed", o.seed, "seed of weights, latent codes, data order and samples (default 0)");
+    app.add_option("--threads", o.threads,
+                   "CPU threads (default: every core, " + std::to_string(default_thread_count()) + " here)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+    app.add_option("--out", o.out, std::string("output folder (default ./out/") + info.name + ")");
+    app.add_option("--samples", o.samples, "samples written to samples.idx at the end")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+        ->capture_default_str();
+    app.add_option("--resume", o.resume, "continue the run saved in this checkpoint.gant")->check(CLI::ExistingFile);
+    app.add_option("--checkpoint-every", o.checkpoint_every,
+                   "also write checkpoint.gant and grid.png every N iterations (0: only at the end)")
+        ->capture_default_str();
+    app.add_flag("--eval", o.eval, "score samples.idx with gant's metrics at the end");
+    app.add_option("--log-every", o.log_every, "one metrics.csv row per N iterations")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+        ->capture_default_str();
+    add_optional(app, "--lr-g", o.lr_generator, "generator learning rate (default for this family: " +
+                                                   number(defaults.lr_generator) + ")")
+        ->check(CLI::Range(1e-12, 10.0));
+    add_optional(app, "--lr-d", o.lr_critic, "critic learning rate (default for this family: " +
+                                                 number(defaults.lr_critic) + ")")
+        ->check(CLI::Range(1e-12, 10.0));
+    add_optional(app, "--n-critic", o.n_critic, "critic steps per generator step (default for this family: " +
+                                                    std::to_string(defaults.n_critic) + ")")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+    add_optional(app, "--ema", o.ema,
+                 "draw grid.png and samples.idx from an exponential moving average of the generator's weights "
+                 "with this decay, e.g. 0.999 (0: off; default for this family: " +
+                     (defaults.ema ? number(defaults.ema_decay) : std::string("off")) + ")")
+        ->check(CLI::Range(0.0, 0.999999));
+
+    // The policy's own magnitudes, only where the policy has them.
+    const typename Lipschitz::params p{};
+    if constexpr (requires { p.lambda; })
+        add_optional(app, "--lambda", o.lambda, "penalty weight lambda (default " + number(p.lambda) + ")")
+            ->check(CLI::Range(0.0, 1e6));
+    if constexpr (requires { p.clip; })
+        add_optional(app, "--clip", o.clip, "weight clipping bound c (default " + number(p.clip) + ")")
+            ->check(CLI::Range(1e-9, 1e3));
+    if constexpr (requires { p.k; })
+        add_optional(app, "--div-k", o.div_k, "Wasserstein-divergence weight k (default " + number(p.k) + ")")
+            ->check(CLI::Range(0.0, 1e6));
+    if constexpr (requires { p.k; p.p; })
+        add_optional(app, "--div-p", o.div_p, "Wasserstein-divergence power p (default " + number(p.p) + ")")
+            ->check(CLI::Range(1.0, 64.0));
+    if constexpr (requires { p.gamma; })
+        add_optional(app, "--gamma", o.gamma, "gradient penalty weight gamma (default " + number(p.gamma) + ")")
+            ->check(CLI::Range(0.0, 1e6));
+
+    add_optional(app, "--limit", o.limit, "train on the first N images only (default: all)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+    app.add_flag("--smoke", o.smoke,
+                 "a few iterations on a small slice of the data in a temporary folder, then check that "
+                 "checkpoint + resume reproduces the uninterrupted run (the CTest smoke test)");
+    app.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        std::string what = e.what();
+        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+        std::fprintf(stderr, "%s: %s (see %s --help)\n", info.name, what.c_str(), info.name);
+        return usage_error;
+    }
+    if (o.out.empty()) o.out = std::filesystem::path("out") / info.name;
+    return std::nullopt;
+}
+
+}  // namespace gant::examples

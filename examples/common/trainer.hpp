@@ -1,0 +1,616 @@
+#pragma once
+// The shared trainer of gant's example programs. An example is one compile-time configuration,
+//
+//   using model = gant::gan<topology, loss, lipschitz>;
+//   int main(int argc, char** argv) { return gant::examples::run<model>(argc, argv, {"dcgan", "..."}); }
+//
+// and this header does the rest: the command line (options.hpp), Fashion-MNIST into a shuffling
+// batch source, the training loop with progress on stderr, and the outputs in --out:
+//
+//   grid.png         8x8 samples from a fixed latent batch (the same codes all run long, so grids
+//                    written at different steps are comparable)
+//   samples.idx      --samples samples as IDX3 uint8 at the dataset's resolution
+//   metrics.csv      one row per --log-every iterations (metrics_log.hpp)
+//   checkpoint.gant  the whole training state, also every --checkpoint-every iterations
+//
+// Every file is replaced atomically (io::atomic_file), so an interrupted run never leaves a torn
+// file. A NaN or infinity in training stops the run with one sentence naming the step; nothing is
+// written after it, so the last checkpoint is the last good state. Ctrl-C finishes the current
+// iteration, writes the outputs and exits with 130 (a second Ctrl-C stops at once).
+//
+// Determinism: with the same seed, thread count and --steps, two runs write identical files, and
+// a run resumed from a checkpoint writes the files the uninterrupted run would have written
+// (--smoke checks exactly that).
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+#include "gant/core/threads.hpp"
+#include "gant/data/idx.hpp"
+#include "gant/gan.hpp"
+#include "gant/io/png.hpp"
+#include "gant/train/gan_state.hpp"
+
+#include "evaluation.hpp"
+#include "metrics_log.hpp"
+#include "options.hpp"
+
+namespace gant::examples {
+
+// ---- random streams of the trainer (the gan's own use streams 1 to 3) -------------------------
+inline constexpr std::uint64_t data_stream = 100;     // shuffling order of the batch source
+inline constexpr std::uint64_t grid_stream = 101;     // the fixed latent batch of grid.png
+inline constexpr std::uint64_t samples_stream = 102;  // the latent codes of samples.idx
+inline constexpr std::size_t grid_side = 8;
+
+/// What the trainer keeps next to the gan's own state.
+struct run_state {
+    std::uint64_t seed = 0;
+    std::uint64_t images = 0;   // real images drawn so far
+    double seconds = 0;         // training seconds so far
+    std::uint64_t limit = 0;    // --limit (0: the whole dataset)
+    std::filesystem::path checkpoint;   // the last checkpoint this run wrote or resumed from
+    std::uint64_t checkpoint_step = 0;  // and its step
+    metrics_log metrics;
+};
+
+namespace detail {
+
+inline volatile std::sig_atomic_t interrupted = 0;
+
+inline void on_interrupt(int) {
+    interrupted = 1;
+    std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once
+}
+
+/// "gant: step 3: the critic loss is NaN" -> "step 3: the critic loss is NaN": the program's
+/// name replaces the library's prefix.
+inline std::string sentence(const std::exception& e) {
+    std::string s = e.what();
+    if (s.rfind("gant: ", 0) == 0) s.erase(0, 6);
+    return s;
+}
+
+inline std::string duration(double seconds) {
+    char buf[32];
+    const long s = long(seconds + 0.5);
+    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s / 60 % 60);
+    else if (s >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    else std::snprintf(buf, sizeof buf, "%lds", s);
+    return buf;
+}
+
+// ---- hyper-parameters and policy magnitudes in checkpoints ------------------------------------
+
+inline void save_hyper(checkpoint_extra& e, const hyper_parameters& h) {
+    e.set_u64("hyper/batch", h.batch);
+    e.set_u64("hyper/n_critic", h.n_critic);
+    e.set_u64("hyper/optimizer", static_cast<std::uint64_t>(h.optimizer));
+    e.set_f64("hyper/lr_generator", h.lr_generator);
+    e.set_f64("hyper/lr_critic", h.lr_critic);
+    e.set_f64("hyper/beta1", h.beta1);
+    e.set_f64("hyper/beta2", h.beta2);
+    e.set_f64("hyper/eps", h.eps);
+    e.set_f64("hyper/rmsprop_alpha", h.rmsprop_alpha);
+    e.set_f64("hyper/momentum", h.momentum);
+    e.set_u64("hyper/ema", h.ema ? 1 : 0);
+    e.set_f64("hyper/ema_decay", h.ema_decay);
+}
+
+inline void load_hyper(const checkpoint_extra& e, hyper_parameters& h) {
+    h.batch = e.get_u64("hyper/batch");
+    h.n_critic = e.get_u64("hyper/n_critic");
+    const std::uint64_t kind = e.get_u64("hyper/optimizer");
+    if (kind > static_cast<std::uint64_t>(optimizer_kind::sgd))
+        throw checkpoint_error(e.source(), "extra record 'hyper/optimizer' names no optimiser");
+    h.optimizer = static_cast<optimizer_kind>(kind);
+    h.lr_generator = e.get_f64("hyper/lr_generator");
+    h.lr_critic = e.get_f64("hyper/lr_critic");
+    h.beta1 = e.get_f64("hyper/beta1");
+    h.beta2 = e.get_f64("hyper/beta2");
+    h.eps = e.get_f64("hyper/eps");
+    h.rmsprop_alpha = e.get_f64("hyper/rmsprop_alpha");
+    h.momentum = e.get_f64("hyper/momentum");
+    h.ema = e.get_u64("hyper/ema") != 0;
+    h.ema_decay = e.get_f64("hyper/ema_decay");
+}
+
+/// Calls f(name, value&, flag) for each run-time magnitude of the Lipschitz policy that has a
+/// command-line flag (options.hpp registers the same set).
+template <class Model, class F>
+void visit_policy_magnitudes(Model& m, const options& o, F&& f) {
+    auto& p = m.lipschitz().p;
+    if constexpr (requires { p.lambda; }) f("lambda", p.lambda, o.lambda);
+    if constexpr (requires { p.clip; }) f("clip", p.clip, o.clip);
+    if constexpr (requires { p.k; }) f("div_k", p.k, o.div_k);
+    if constexpr (requires { p.k; p.p; }) f("div_p", p.p, o.div_p);
+    if constexpr (requires { p.gamma; }) f("gamma", p.gamma, o.gamma);
+}
+
+inline bool has_training_images(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const char* name : {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"})
+        if (std::filesystem::is_regular_file(dir / name, ec)) return true;
+    return false;
+}
+
+/// The first `limit` images of `all` (all of them when limit is 0 or too large).
+template <class T>
+data::image_dataset<T> first_images(data::image_dataset<T> all, std::size_t limit) {
+    if (limit == 0 || limit >= all.size()) return all;
+    const std::size_t f = all.features();
+    tensor<T> part = tensor<T>::from_shape({limit, f});
+    std::copy_n(all.images().data(), limit * f, part.data());
+    return data::image_dataset<T>(std::move(part), all.channels(), all.height(), all.width());
+}
+
+/// A progress line on stderr every few seconds: rates over the last interval, losses of the
+/// last iteration, and the time left.
+class progress {
+public:
+    progress(const char* name, bool quiet, std::optional<std::size_t> target, double budget)
+        : name_(name), quiet_(quiet), target_(target), budget_(budget) {}
+
+    void start(double seconds, std::size_t step, std::uint64_t images) {
+        start_seconds_ = last_seconds_ = seconds;
+        last_step_ = step;
+        last_images_ = images;
+    }
+
+    void maybe_print(double seconds, std::size_t step, std::uint64_t images, const step_stats& s) {
+        const double since = seconds - last_seconds_;
+        if (quiet_ || since < interval) return;
+        const double rate = double(step - last_step_) / since, image_rate = double(images - last_images_) / since;
+        std::string where = "step " + std::to_string(step), left;
+        if (target_) {
+            where += "/" + std::to_string(*target_);
+            if (rate > 0 && *target_ > step) left = "  ETA " + duration(double(*target_ - step) / rate);
+        } else {
+            left = "  left " + duration(std::max(0.0, budget_ - (seconds - start_seconds_)));
+        }
+        char losses[160];
+        int n = std::snprintf(losses, sizeof losses, "D %.4g  G %.4g", s.critic_loss, s.generator_loss);
+        if (std::isfinite(s.wasserstein_estimate))
+            n += std::snprintf(losses + n, sizeof losses - std::size_t(n), "  W %.4g", s.wasserstein_estimate);
+        if (s.penalty != 0)
+            std::snprintf(losses + n, sizeof losses - std::size_t(n), "  penalty %.3g  |grad| %.3g", s.penalty,
+                          s.input_grad_norm);
+        std::fprintf(stderr, "[%s] %s  %.2f it/s  %.0f img/s  %s%s\n", name_, where.c_str(), rate, image_rate, losses,
+                     left.c_str());
+        std::fflush(stderr);
+        last_seconds_ = seconds;
+        last_step_ = step;
+        last_images_ = images;
+    }
+
+    static constexpr double interval = 5.0;  // seconds between lines
+
+private:
+    const char* name_;
+    bool quiet_;
+    std::optional<std::size_t> target_;
+    double budget_;
+    double start_seconds_ = 0, last_seconds_ = 0;
+    std::size_t last_step_ = 0;
+    std::uint64_t last_images_ = 0;
+};
+
+}  // namespace detail
+
+// ---- checkpoints: the one place that saves and restores a run ---------------------------------
+
+/// Writes the gan's whole state plus the trainer's (data order, seed, counters, hyper-parameters,
+/// policy magnitudes, metrics rows) to `file`, atomically.
+template <class Model, class T>
+void save_run(Model& model, const data::batch_source<T>& source, const run_state& st, const options& o,
+              const example_info& info, const std::filesystem::path& file) {
+    checkpoint_extra extra;
+    extra.set_string("family", info.name);
+    extra.set_u64("seed", st.seed);
+    extra.set_u64("images", st.images);
+    extra.set_f64("seconds", st.seconds);
+    extra.set_u64("limit", st.limit);
+    extra.set_source_state("data", source.state());
+    detail::save_hyper(extra, model.hyper());
+    detail::visit_policy_magnitudes(model, o, [&](const char* name, double& v, const auto&) {
+        extra.set_f64(std::string("policy/") + name, v);
+    });
+    st.metrics.save(extra);
+    save_checkpoint(model, file, extra);
+}
+
+/// The records of a checkpoint that must be known before the gan exists (family, seed,
+/// hyper-parameters, data slice). Throws checkpoint_error for a file of another example.
+inline checkpoint_extra read_run_header(const std::filesystem::path& file, const example_info& info) {
+    checkpoint_extra extra = read_checkpoint_extra(file);
+    if (!extra.contains("family"))
+        throw checkpoint_error(file, "was not written by a gant example (it has no 'family' record)");
+    const std::string family = extra.get_string("family");
+    if (family != info.name)
+        throw checkpoint_error(file, "was written by the " + family + " example, not by " + info.name);
+    return extra;
+}
+
+/// Restores the gan and the trainer's state from `file`; on error nothing is changed.
+template <class Model, class T>
+void load_run(Model& model, data::batch_source<T>& source, run_state& st, const std::filesystem::path& file) {
+    checkpoint_extra extra;
+    load_checkpoint(model, file, extra);  // checks everything before changing anything
+    using state_type = typename data::batch_source<T>::state_type;
+    const state_type data_state = extra.get_source_state<state_type>("data");
+    if (data_state.dataset_size != source.data().size())
+        throw checkpoint_error(file, "was trained on " + std::to_string(data_state.dataset_size) +
+                                         " images but this run has " + std::to_string(source.data().size()) +
+                                         " (same --data and --limit, please)");
+    source.set_state(data_state);
+    st.images = extra.get_u64("images");
+    st.seconds = extra.get_f64("seconds");
+    st.metrics.load(extra);
+    st.checkpoint = file;
+    st.checkpoint_step = model.step();
+}
+
+// ---- outputs -------------------------------------------------------------------------------
+
+/// grid.png from the fixed latent batch.
+template <class Model>
+void write_grid(Model& model, const tensor<typename Model::scalar>& grid_z, const std::filesystem::path& file) {
+    io::write_png_grid<typename Model::sample_shape>(file, model.generate(grid_z), {grid_side, grid_side, 2, 255});
+}
+
+/// n samples from latent codes of their own stream, generated in chunks (a generator with batch
+/// norm normalises each chunk by its own statistics, as in training).
+template <class Model>
+tensor<typename Model::scalar> draw_samples(Model& model, std::uint64_t seed, std::size_t n) {
+    using T = typename Model::scalar;
+    constexpr std::size_t chunk = 250;
+    tensor<T> out = tensor<T>::from_shape({n, Model::sample_size});
+    rng r(seed, samples_stream);
+    for (std::size_t at = 0; at < n; at += chunk) {
+        const std::size_t k = std::min(chunk, n - at);
+        const tensor<T>& s = model.sample(k, r);
+        std::copy_n(s.data(), k * Model::sample_size, out.data() + at * Model::sample_size);
+    }
+    return out;
+}
+
+/// What a finished run reports (used by --smoke).
+struct run_result {
+    int exit_code = 0;
+    std::size_t steps = 0;
+};
+
+/// One training run with these options. Returns the process exit code. `preloaded`, when given,
+/// is the whole training set already read from o.data (--smoke trains three times on it).
+template <class Model>
+run_result train(const options& o, const example_info& info,
+                 const data::image_dataset<typename Model::scalar>* preloaded = nullptr) {
+    using T = typename Model::scalar;
+    using S = typename Model::sample_shape;
+    using clock = std::chrono::steady_clock;
+    static_assert(S::rank == 3, "gant examples train on images: the topology's sample shape must be image<C, H, W>");
+    using dims = image_dims<S>;
+    const char* name = info.name;
+    const auto fail = [&](const std::string& sentence, int code = 1) {
+        std::fprintf(stderr, "%s: %s\n", name, sentence.c_str());
+        return run_result{code, 0};
+    };
+
+    const std::size_t threads = o.threads ? o.threads : default_thread_count();
+    set_num_threads(threads);
+    if (info.blas_threads) blas::set_threads(int(threads));
+
+    run_state st;
+    std::unique_ptr<Model> model;
+    std::optional<data::batch_source<T>> source;
+    data::image_dataset<T> dataset;
+    const std::filesystem::path checkpoint_file = o.out / "checkpoint.gant", grid_file = o.out / "grid.png",
+                                samples_file = o.out / "samples.idx", metrics_file = o.out / "metrics.csv";
+    try {
+        // Hyper-parameters: the family's defaults, then the checkpoint's, then the flags.
+        hyper_parameters h = Model::default_hyper_parameters();
+        checkpoint_extra saved;
+        const bool resuming = !o.resume.empty();
+        if (resuming) {
+            saved = read_run_header(o.resume, info);
+            detail::load_hyper(saved, h);
+            st.seed = saved.get_u64("seed");
+            st.limit = saved.get_u64("limit");
+            if (o.seed && *o.seed != st.seed)
+                std::fprintf(stderr, "%s: note: --seed %llu ignored, the resumed run keeps its seed %llu\n", name,
+                             static_cast<unsigned long long>(*o.seed), static_cast<unsigned long long>(st.seed));
+        } else {
+            st.seed = o.seed.value_or(0);
+        }
+        if (o.limit) st.limit = *o.limit;
+        if (o.batch) h.batch = *o.batch;
+        if (o.n_critic) h.n_critic = *o.n_critic;
+        if (o.lr_generator) h.lr_generator = *o.lr_generator;
+        if (o.lr_critic) h.lr_critic = *o.lr_critic;
+        if (o.ema) {
+            h.ema = *o.ema > 0;
+            if (h.ema) h.ema_decay = *o.ema;
+        }
+
+        // The data.
+        if (!preloaded && !detail::has_training_images(o.data))
+            return fail("no training images (train-images-idx3-ubyte or .gz) in " + o.data.string() +
+                            ": install Fashion-MNIST with `apt-get install dataset-fashion-mnist` or pass --data DIR" +
+                            (o.smoke ? "; smoke test skipped" : ""),
+                        o.smoke ? skipped : 1);
+        dataset = detail::first_images(preloaded ? *preloaded : data::load_idx_folder<T>(o.data), st.limit);
+        if (dataset.channels() != dims::channels || dataset.height() != dims::height || dataset.width() != dims::width)
+            return fail("the images in " + o.data.string() + " are " + std::to_string(dataset.channels()) + "x" +
+                        std::to_string(dataset.height()) + "x" + std::to_string(dataset.width()) +
+                        " but this example's networks take " + S::to_string());
+
+        // The model and the stream of batches.
+        // A resumed run starts with its own EMA setting; switching the average on now starts it
+        // from the restored weights (set_hyper_parameters below), not from the initial ones.
+        hyper_parameters initial = h;
+        if (resuming) {
+            initial.ema = saved.get_u64("hyper/ema") != 0;
+            initial.ema_decay = saved.get_f64("hyper/ema_decay");
+        }
+        model = std::make_unique<Model>(initial, st.seed);
+        detail::visit_policy_magnitudes(*model, o, [&](const char* key, double& v, const std::optional<double>& flag) {
+            const std::string record = std::string("policy/") + key;
+            if (resuming && saved.contains(record)) v = saved.get_f64(record);
+            if (flag) v = *flag;
+        });
+        source.emplace(dataset, rng(st.seed, data_stream));
+        if (resuming) {
+            load_run(*model, *source, st, o.resume);
+            model->set_hyper_parameters(h);
+        }
+
+        std::error_code ec;
+        std::filesystem::create_directories(o.out, ec);
+        if (ec || !std::filesystem::is_directory(o.out))
+            return fail("cannot create the output folder " + o.out.string() + " (" + ec.message() + ")");
+    } catch (const std::exception& e) {
+        return fail(detail::sentence(e));
+    }
+
+    Model& m = *model;
+    const hyper_parameters& h = m.hyper();
+    tensor<T> grid_z = tensor<T>::from_shape({grid_side * grid_side, Model::latent_size});
+    {
+        rng r(st.seed, grid_stream);
+        for (auto& v : grid_z) v = T(r.normal());
+    }
+
+    const std::optional<std::size_t> target = o.steps;
+    const double budget = 60.0 * o.minutes.value_or(options::default_minutes);
+    if (!o.quiet) {
+        char lr[96];
+        std::snprintf(lr, sizeof lr, "%s lr %g/%g", to_string(h.optimizer), h.lr_generator, h.lr_critic);
+        std::fprintf(stderr, "[%s] %s + %s + %s on %zu images of %s; batch %zu, %s, n_critic %zu, %zu thread%s, seed %llu\n",
+                     name, S::to_string().c_str(), Model::loss_type::name, Model::lipschitz_type::name, dataset.size(),
+                     o.data.string().c_str(), h.batch, lr, h.n_critic, threads, threads == 1 ? "" : "s",
+                     static_cast<unsigned long long>(st.seed));
+        std::fprintf(stderr, "[%s] %s%s; outputs in %s\n", name,
+                     target ? ("until step " + std::to_string(*target)).c_str()
+                            : ("for " + detail::duration(budget)).c_str(),
+                     o.resume.empty() ? "" : (", resuming from step " + std::to_string(m.step())).c_str(),
+                     o.out.string().c_str());
+    }
+
+    auto draw = [&](tensor<T>& batch) {
+        source->next(batch);
+        st.images += batch.shape(0);
+    };
+    auto save_everything = [&] {  // checkpoint first: it is the state worth keeping
+        save_run(m, *source, st, o, info, checkpoint_file);
+        st.checkpoint = checkpoint_file;
+        st.checkpoint_step = m.step();
+        write_grid(m, grid_z, grid_file);
+        st.metrics.write(metrics_file);
+    };
+
+    detail::interrupted = 0;
+    auto previous_handler = std::signal(SIGINT, detail::on_interrupt);
+    const auto restore_handler = [&] { std::signal(SIGINT, previous_handler == SIG_ERR ? SIG_DFL : previous_handler); };
+    const auto start = clock::now();
+    const double base_seconds = st.seconds;
+    const std::size_t first_step = m.step();
+    const std::uint64_t first_images = st.images;
+    const auto now_seconds = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
+    double last_metrics_write = 0;
+    detail::progress bar(name, o.quiet, target, budget);
+    bar.start(base_seconds, first_step, first_images);
+
+    try {
+        while (!detail::interrupted) {
+            if (target ? m.step() >= *target : now_seconds() >= budget) break;
+            const step_stats& s = m.train_step(draw);
+            st.seconds = base_seconds + now_seconds();
+            st.metrics.add(s);
+            const std::size_t step = m.step();
+            if (step % o.log_every == 0) {
+                st.metrics.close(step, st.seconds, st.images);
+                if (st.seconds - last_metrics_write >= 30) {
+                    st.metrics.write(metrics_file);
+                    last_metrics_write = st.seconds;
+                }
+            }
+            if (o.checkpoint_every && step % o.checkpoint_every == 0) save_everything();
+            bar.maybe_print(st.seconds, step, st.images, s);
+        }
+        if (st.metrics.interval_open()) st.metrics.close(m.step(), st.seconds, st.images);
+    } catch (const training_error& e) {
+        restore_handler();
+        const std::string where = st.checkpoint.empty()
+                                      ? std::string("no checkpoint was written before it")
+                                      : "the last good checkpoint, from step " + std::to_string(st.checkpoint_step) +
+                                            ", is " + st.checkpoint.string();
+        return fail(detail::sentence(e) + "; " + where);
+    } catch (const std::exception& e) {
+        restore_handler();
+        return fail(detail::sentence(e));
+    }
+    restore_handler();
+
+    const std::size_t steps_done = m.step() - first_step;
+    const double seconds_here = st.seconds - base_seconds;
+    try {
+        save_everything();
+        const tensor<T> samples = draw_samples(m, st.seed, o.samples);
+        data::write_idx_samples(samples_file, samples, dims::channels, dims::height, dims::width);
+    } catch (const std::exception& e) {
+        return fail(detail::sentence(e));
+    }
+
+    if (!o.quiet) {
+        std::printf("%s: %zu iterations (%llu images) in %.1f s: %.2f it/s, %.0f images/s on %zu thread%s\n", name,
+                    steps_done, static_cast<unsigned long long>(st.images - first_images), seconds_here,
+                    seconds_here > 0 ? double(steps_done) / seconds_here : 0.0,
+                    seconds_here > 0 ? double(st.images - first_images) / seconds_here : 0.0, threads,
+                    threads == 1 ? "" : "s");
+        std::printf("%s: step %zu; wrote %s, %s (%zu samples), %s and %s\n", name, m.step(), grid_file.string().c_str(),
+                    samples_file.string().c_str(), o.samples, metrics_file.string().c_str(),
+                    checkpoint_file.string().c_str());
+        std::fflush(stdout);
+    }
+    if (o.eval) {
+        try {
+            evaluation::evaluate(draw_samples(m, st.seed, o.samples), o.data, o.out, name);
+        } catch (const std::exception& e) {
+            return fail("evaluation failed: " + detail::sentence(e));
+        }
+    }
+    if (detail::interrupted) {
+        std::fprintf(stderr, "%s: interrupted at step %zu; the outputs above are from that step\n", name, m.step());
+        return {130, steps_done};
+    }
+    return {0, steps_done};
+}
+
+// ---- --smoke ---------------------------------------------------------------------------------
+
+namespace detail {
+
+inline std::string file_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// metrics.csv without its "seconds" column (the only one that depends on the clock).
+inline std::string metrics_without_time(const std::filesystem::path& p) {
+    std::istringstream in(file_bytes(p));
+    std::string line, out;
+    while (std::getline(in, line)) {
+        const std::size_t a = line.find(','), b = a == std::string::npos ? a : line.find(',', a + 1);
+        out += (b == std::string::npos ? line : line.substr(0, a) + line.substr(b)) + '\n';
+    }
+    return out;
+}
+
+}  // namespace detail
+
+/// The CTest smoke test: a few iterations on a small slice of the data, all outputs written, and
+/// a run that stops half-way and resumes from its checkpoint must write the same samples, grid
+/// and metrics (clock column aside) as the uninterrupted run.
+template <class Model>
+int smoke(options o, const example_info& info) {
+    const char* name = info.name;
+    const std::size_t steps = std::max<std::size_t>(o.steps.value_or(4), 2), half = steps / 2;
+    if (!o.batch) o.batch = 8;
+    if (!o.limit) o.limit = 256;
+    if (o.samples == 10000) o.samples = 16;
+    if (o.threads == 0) o.threads = 1;
+    o.minutes.reset();
+    o.log_every = 1;
+    o.checkpoint_every = half;
+    o.quiet = true;
+    o.eval = false;
+
+    std::error_code ec;
+    const std::filesystem::path root =
+        std::filesystem::temp_directory_path(ec) / ("gant-" + std::string(name) + "-smoke-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(root, ec);
+    const std::filesystem::path whole = root / "whole", resumed = root / "resumed";
+
+    if (!detail::has_training_images(o.data)) return train<Model>(o, info).exit_code;  // the sentence, and 77
+    data::image_dataset<typename Model::scalar> all;
+    try {
+        all = detail::first_images(data::load_idx_folder<typename Model::scalar>(o.data), *o.limit);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", name, detail::sentence(e).c_str());
+        return 1;
+    }
+
+    options a = o;
+    a.out = whole;
+    a.steps = steps;
+    if (const run_result ra = train<Model>(a, info, &all); ra.exit_code != 0) return ra.exit_code;
+
+    options b = o;
+    b.out = resumed;
+    b.steps = half;
+    if (const run_result rb = train<Model>(b, info, &all); rb.exit_code != 0) return rb.exit_code;
+    b.resume = resumed / "checkpoint.gant";
+    b.steps = steps;
+    if (const run_result rc = train<Model>(b, info, &all); rc.exit_code != 0) return rc.exit_code;
+
+    for (const char* file : {"grid.png", "samples.idx", "metrics.csv", "checkpoint.gant"})
+        if (!std::filesystem::is_regular_file(whole / file, ec) || std::filesystem::file_size(whole / file, ec) == 0) {
+            std::fprintf(stderr, "%s: smoke test failed: %s was not written (outputs kept in %s)\n", name, file,
+                         root.string().c_str());
+            return 1;
+        }
+    for (const char* file : {"grid.png", "samples.idx"})
+        if (detail::file_bytes(whole / file) != detail::file_bytes(resumed / file)) {
+            std::fprintf(stderr,
+                         "%s: smoke test failed: %s after %zu steps differs between the uninterrupted run and the run "
+                         "resumed at step %zu (outputs kept in %s)\n",
+                         name, file, steps, half, root.string().c_str());
+            return 1;
+        }
+    if (detail::metrics_without_time(whole / "metrics.csv") != detail::metrics_without_time(resumed / "metrics.csv")) {
+        std::fprintf(stderr, "%s: smoke test failed: metrics.csv of the resumed run differs (outputs kept in %s)\n", name,
+                     root.string().c_str());
+        return 1;
+    }
+    std::filesystem::remove_all(root, ec);
+    std::printf("%s: smoke test passed: %zu iterations at batch %zu on %zu images wrote every output, and resuming at "
+                "step %zu reproduced them bit for bit\n",
+                name, steps, *o.batch, static_cast<std::size_t>(*o.limit), half);
+    return 0;
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+/// The whole program of an example: parse, then train (or run the smoke test).
+template <class Model>
+int run(int argc, char** argv, const example_info& info) {
+    options o;
+    if (const auto code = parse_options<typename Model::lipschitz_type>(argc, argv, info,
+                                                                         Model::default_hyper_parameters(), o))
+        return *code;
+    if (o.eval && !o.smoke)
+        if (const std::string problem = evaluation::problem(); !problem.empty()) {
+            std::fprintf(stderr, "%s: %s\n", info.name, problem.c_str());
+            return usage_error;
+        }
+    if (o.smoke) return smoke<Model>(o, info);
+    return train<Model>(o, info).exit_code;
+}
+
+}  // namespace gant::examples
