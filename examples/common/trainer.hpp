@@ -23,6 +23,7 @@
 // (--smoke checks exactly that).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -37,9 +38,10 @@
 #include <sstream>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "gant/core/threads.hpp"
 #include "gant/data/idx.hpp"
@@ -469,9 +471,10 @@ run_result train(const options& o, const example_info& info,
 
     const std::size_t steps_done = m.step() - first_step;
     const double seconds_here = st.seconds - base_seconds;
+    tensor<T> samples;
     try {
         save_everything();
-        const tensor<T> samples = draw_samples(m, st.seed, o.samples);
+        samples = draw_samples(m, st.seed, o.samples);
         data::write_idx_samples(samples_file, samples, dims::channels, dims::height, dims::width);
     } catch (const std::exception& e) {
         return fail(detail::sentence(e));
@@ -490,7 +493,7 @@ run_result train(const options& o, const example_info& info,
     }
     if (o.eval) {
         try {
-            evaluation::evaluate(draw_samples(m, st.seed, o.samples), o.data, o.out, name);
+            evaluation::evaluate(samples, o.data, o.out, name);
         } catch (const std::exception& e) {
             return fail("evaluation failed: " + detail::sentence(e));
         }

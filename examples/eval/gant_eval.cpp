@@ -226,13 +226,13 @@ int main(int argc, char** argv) {
                     o.ref.c_str(), e.n_reference);
         std::printf("classifier: %s (test accuracy %.2f%%), 128-d features; FD depends on N, compare at equal N\n\n",
                     weights.string().c_str(), 100 * ev.info().test_accuracy);
-        std::printf("| metric           | value      | better | meaning |\n");
-        std::printf("|------------------|------------|--------|---------|\n");
+        std::printf("| metric           | value               | better | meaning |\n");
+        std::printf("|------------------|---------------------|--------|---------|\n");
         const auto row = [](const char* name, const std::string& value, const char* better, const char* meaning) {
-            std::printf("| %-16s | %10s | %-6s | %s |\n", name, value.c_str(), better, meaning);
+            std::printf("| %-16s | %19s | %-6s | %s |\n", name, value.c_str(), better, meaning);
         };
         row("fd", fixed(e.fd, 3), "lower", "Frechet distance of Gaussians fitted to the features");
-        row("kid x 1e3", fixed(1e3 * e.kid, 3) + " +- " + fixed(1e3 * e.kid_stddev, 3), "lower",
+        row("kid", fixed(e.kid, 4) + " +- " + fixed(e.kid_stddev, 4), "lower",
             "kernel distance (unbiased MMD^2, cubic kernel)");
         row("precision", fixed(e.precision, 4), "higher", "fraction of samples on the real manifold (k = 3)");
         row("recall", fixed(e.recall, 4), "higher", "fraction of real images the samples' manifold covers (k = 3)");
