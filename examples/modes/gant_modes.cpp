@@ -108,7 +108,7 @@ auto make_families() {
     wgan_div.scale_learning_rates(30).steps = 10000;
 
     family<loss::hinge, lipschitz::spectral_norm> hinge_sn{"hinge_sn", "SAGAN: hinge, SN critic, n_critic 1, Adam(G 1e-4, D 4e-4, 0, 0.9) x 10"};
-    hinge_sn.scale_learning_rates(10).steps = 50000;
+    hinge_sn.scale_learning_rates(10).steps = 35000;
 
     for (auto* h : {&gan_ns.h, &lsgan.h, &wgan_clip.h, &wgan_gp.h, &wgan_div.h, &hinge_sn.h}) h->batch = 64;
     return std::make_tuple(gan_ns, lsgan, wgan_clip, wgan_gp, wgan_div, hinge_sn);
