@@ -18,6 +18,7 @@
 
 #include "gant/backend/cpu.hpp"
 #include "gant/growth/fixed.hpp"
+#include "gant/growth/progressive.hpp"
 #include "gant/layers/pointwise.hpp"
 #include "gant/lipschitz/policy.hpp"
 #include "gant/loss/policy.hpp"
@@ -108,12 +109,20 @@ public:
     static_assert(!critic_type::uses_batch_statistics || requires { requires Loss::separable; },
                   "gant: this loss's critic gradient mixes real and fake scores, which needs real and fake in "
                   "one critic batch, but the critic uses batch_norm statistics; use layer_norm in the critic");
+    static_assert(!critic_type::couples_samples || requires { requires Loss::separable; },
+                  "gant: this loss's critic gradient mixes real and fake scores, which needs real and fake in "
+                  "one critic batch, but the critic mixes the samples of a batch (minibatch stddev), so real "
+                  "and fake must pass separately; use a separable loss");
+    static_assert(!Growth::grows || requires { Topology::levels; },
+                  "gant: a growing schedule (growth::progressive) needs a topology with resolution levels, such as "
+                  "topology::progressive");
 
     /// The papers' defaults for this family: the loss's, then the Lipschitz policy's.
     static hyper_parameters default_hyper_parameters() {
         hyper_parameters h;
         if constexpr (requires { Loss::defaults(h); }) Loss::defaults(h);
         Lipschitz::defaults(h);
+        if constexpr (requires { Growth::defaults(h); }) Growth::defaults(h);
         return h;
     }
 
@@ -126,6 +135,7 @@ public:
         ema_.reset(generator_);
         penalty_ctx_.random = &penalty_rng_;
         configure_optimizers();
+        if constexpr (Growth::grows) set_phase(growth_.at(growth_.images, Topology::levels));
     }
 
     // ---- the training iteration --------------------------------------------------------
@@ -139,8 +149,23 @@ public:
         ensure_shape(z_, b, latent_size);
         stats_ = step_stats{};
         stats_.step = step_ + 1;
-        for (std::size_t k = 0; k < std::max<std::size_t>(h_.n_critic, 1); ++k) critic_step(source);
-        generator_step(source);
+        if constexpr (Growth::grows) {
+            begin_growth_step();
+            // Real images at the current level (and blended during a fade-in), as the critic
+            // must see them next to the generator's output.
+            auto faded = [&](tensor<T>& batch) {
+                source(batch);
+                growth::fade_real_images<sample_shape>(batch, phase_, Topology::levels, fade_a_, fade_b_);
+            };
+            for (std::size_t k = 0; k < std::max<std::size_t>(h_.n_critic, 1); ++k) {
+                critic_step(faded);
+                growth_.images += b;
+            }
+            generator_step(faded);
+        } else {
+            for (std::size_t k = 0; k < std::max<std::size_t>(h_.n_critic, 1); ++k) critic_step(source);
+            generator_step(source);
+        }
         ++step_;
         stats_.critic_weight_norm = weight_norm(critic_);
         stats_.generator_weight_norm = weight_norm(generator_);
@@ -174,6 +199,19 @@ public:
     const step_stats& last_stats() const { return stats_; }
     optimizer_slot<T>& generator_optimizer() { return g_opt_; }
     optimizer_slot<T>& critic_optimizer() { return d_opt_; }
+    /// The growth schedule and its state (images shown, level); phase() is where the last
+    /// training step stood (level, alpha), which generate() and sample() also use.
+    Growth& growth() { return growth_; }
+    const growth::phase_point& phase() const { return phase_; }
+
+    /// Puts all three networks at a schedule point (level, alpha) without training, e.g. to
+    /// sample a checkpoint at the phase it was saved in. Training steps set it themselves.
+    void set_phase(const growth::phase_point& pt) {
+        phase_ = pt;
+        growth::set_phase(generator_, pt);
+        growth::set_phase(critic_, pt);
+        growth::set_phase(ema_.network(), pt);
+    }
 
     /// Changes run-time magnitudes; optimiser state is kept, learning rates and betas follow.
     /// Switching the EMA on restarts it from the generator's current weights.
@@ -199,6 +237,17 @@ public:
     void set_step(std::size_t s) { step_ = s; }
 
 private:
+    /// Where the schedule stands for this step; a new level resets both optimisers (PGGAN).
+    void begin_growth_step() {
+        const growth::phase_point pt = growth_.at(growth_.images, Topology::levels);
+        if (pt.level != growth_.level) {
+            g_opt_.reset();
+            d_opt_.reset();
+            growth_.level = pt.level;
+        }
+        set_phase(pt);
+    }
+
     template <class Source>
     void critic_step(Source& source) {
         source(real_);
@@ -206,7 +255,7 @@ private:
         const tensor<T>& fake = generator_.forward(z_, train_ctx_);
         critic_.zero_grad();
         double critic_loss;
-        if constexpr (!critic_type::uses_batch_statistics) {
+        if constexpr (!critic_type::couples_samples) {
             // Real and fake in one batch: identical to two passes for a per-sample critic,
             // and the larger products run faster.
             const std::size_t b = real_.shape(0), f = fake.shape(0);
@@ -221,8 +270,9 @@ private:
             std::copy(d_fake_.begin(), d_fake_.end(), d_both_.begin() + std::ptrdiff_t(b));
             critic_.backward(d_both_, nullptr, true, train_ctx_);
         } else {
-            // Batch-norm critic: real and fake get their own batch statistics (as in DCGAN);
-            // the loss is separable, so each half's gradient needs only its own scores.
+            // A critic that couples samples (batch norm, minibatch stddev): real and fake get their
+            // own statistics (as in DCGAN and PGGAN); the loss is separable, so each half's
+            // gradient needs only its own scores.
             copy_scores(critic_.forward(real_, train_ctx_), score_real_);
             ensure_shape(score_fake_, fake.shape(0), 1);
             ensure_shape(d_real_, real_.shape(0), 1);
@@ -339,12 +389,15 @@ private:
     ema<generator_type> ema_;
     Loss loss_{};
     Lipschitz lipschitz_{};
+    Growth growth_{};
+    growth::phase_point phase_{};
     optimizer_slot<T> g_opt_, d_opt_;
     lipschitz::penalty_context<T> penalty_ctx_;
     pass_context train_ctx_{};
     std::size_t step_ = 0;
     step_stats stats_{};
-    tensor<T> real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_;
+    tensor<T> real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_,
+        fade_a_, fade_b_;
 };
 
 }  // namespace gant

@@ -51,6 +51,12 @@ void visit_layers_named(Net& net, F&& f, const std::string& path = {}) {
                     const std::string here = path.empty() ? std::to_string(I) : path + "." + std::to_string(I);
                     if constexpr (network_traits<impl>::is_network)
                         visit_layers_named(layer, f, here);
+                    else if constexpr (requires { impl::composite; })
+                        // A layer made of named sub-networks (the progressive topology's
+                        // pyramids): each child is walked as a network of its own.
+                        layer.visit_children([&](const std::string& child, auto& sub) {
+                            visit_layers_named(sub, f, here + "." + child);
+                        });
                     else
                         f(here, layer_name<descriptor>(), impl::output_shape::to_string(), layer);
                 }(),

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 // The optimiser of one player in gan<...>. Which rule runs (Adam, RMSProp, SGD) is a run-time
 // hyper-parameter because the GAN papers differ on it for the same network (WGAN: RMSProp;
 // WGAN-GP, DCGAN, SAGAN: Adam); each rule keeps its own state, sized on its first step.
@@ -49,6 +50,14 @@ public:
     }
 
     optimizer_kind kind() const { return kind_; }
+    /// Updates the rule in use has taken since construction or the last reset().
+    std::uint64_t steps() const {
+        switch (kind_) {
+            case optimizer_kind::adam: return adam_.steps();
+            case optimizer_kind::rmsprop: return rmsprop_.steps();
+            default: return sgd_.steps();
+        }
+    }
     double learning_rate() const {
         switch (kind_) {
             case optimizer_kind::adam: return adam_.learning_rate();

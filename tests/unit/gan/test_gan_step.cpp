@@ -84,3 +84,22 @@ BOOST_AUTO_TEST_CASE(nan_in_data_stops_with_a_sentence) {
         BOOST_TEST(std::string(e.what()).find("step 1") != std::string::npos);
     }
 }
+
+// topology::mlp on images: the generator ends in the image shape, the critic reads its pixels.
+BOOST_AUTO_TEST_CASE(mlp_topology_generates_images) {
+    using images = topology::mlp<image<1, 6, 5>, shape<4>, 16, 2, relu, leaky_relu<>, gant::tanh>;
+    using model = gan<images, loss::non_saturating>;
+    static_assert(std::is_same_v<model::generator_type::output_shape, image<1, 6, 5>>);
+    auto h = model::default_hyper_parameters();
+    h.batch = 8;
+    model m(h, 3);
+    rng data(3, 1);
+    const step_stats& s = m.train_step([&](tensor<float>& b) {
+        for (auto& v : b) v = float(std::tanh(data.normal()));
+    });
+    BOOST_TEST(std::isfinite(s.critic_loss));
+    BOOST_TEST(std::isfinite(s.generator_loss));
+    const tensor<float>& x = m.sample(4, data);
+    BOOST_TEST(x.shape(1) == 30u);
+    for (float v : x) BOOST_TEST(std::abs(v) <= 1.0f);
+}
