@@ -12,6 +12,7 @@
 #include "gant/layers/reshape.hpp"
 #include "gant/layers/spectral_norm.hpp"
 #include "gant/lipschitz/spectral_norm.hpp"
+#include "gant/metrics/linalg.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace gant;
@@ -58,6 +59,17 @@ double largest_singular_value(const std::vector<double>& m, std::size_t rows, st
     return std::sqrt(largest);
 }
 
+/// The same value from LAPACK (dsyevd through metrics/linalg.hpp), an independent reference for
+/// the Jacobi one: sigma_max^2 is the largest eigenvalue of the symmetric rows x rows m m^T.
+double lapack_largest_singular_value(const std::vector<double>& m, std::size_t rows, std::size_t cols) {
+    std::vector<double> a(rows * rows, 0.0);
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < rows; ++j)
+            for (std::size_t k = 0; k < cols; ++k) a[i * rows + j] += m[i * cols + k] * m[j * cols + k];
+    const std::vector<double> eigenvalues = metrics::linalg::symmetric_eigen(a, rows, false);  // ascending
+    return std::sqrt(eigenvalues.back());
+}
+
 template <class Descriptor, class In>
 using bound = typename Descriptor::template impl<In, double, backend::cpu>;
 
@@ -81,6 +93,8 @@ void check_sigma(AsMatrix as_matrix, std::size_t rows, std::size_t cols) {
     std::copy(bias.begin(), bias.end(), wrapped.inner().bias().value.begin());
 
     const double expected = largest_singular_value(as_matrix(w), rows, cols);
+    BOOST_TEST(lapack_largest_singular_value(as_matrix(w), rows, cols) == expected,
+               boost::test_tools::tolerance(1e-12));
     wrapped.power_iterate(1000);
     BOOST_TEST(wrapped.sigma() == expected, boost::test_tools::tolerance(1e-10));
 
@@ -134,6 +148,34 @@ BOOST_AUTO_TEST_CASE(conv_transpose2d_along_dimension_1) {
     // The Lipschitz policy wraps a transposed convolution along dimension 1 by itself.
     static_assert(std::is_same_v<lipschitz::spectrally_normalised<gant::conv_transpose2d<3, 5, 3, 2, 1>>,
                                  gant::spectral_norm<gant::conv_transpose2d<3, 5, 3, 2, 1>, 1>>);
+}
+
+// The layers SAGAN's 28x28 networks normalise, at their real sizes: the critic's second
+// convolution (weight [128, 64, 4, 4] read as 128 x 1024) and the generator's first transposed
+// convolution (weight [128, 64, 4, 4] read along dimension 1 as 64 x 2048), against LAPACK.
+BOOST_AUTO_TEST_CASE(sagan_sized_layers_against_lapack) {
+    auto check = [](auto& layer, std::size_t rows, std::size_t cols, auto as_matrix) {
+        rng r(rows + cols, 2);
+        std::vector<double> w(layer.weight().size());
+        fill(w, r);
+        std::copy(w.begin(), w.end(), layer.weight().value.begin());
+        const double expected = lapack_largest_singular_value(as_matrix(w), rows, cols);
+        // The top two singular values of a Gaussian matrix this size are close, so the power
+        // iteration needs many steps; the error of sigma is quadratic in that of u and v.
+        layer.power_iterate(3000);
+        BOOST_TEST(layer.sigma() == expected, boost::test_tools::tolerance(1e-10));
+    };
+    bound<gant::spectral_norm<gant::conv2d<64, 128, 4, 2, 1>>, image<64, 14, 14>> conv;
+    check(conv, 128, 64 * 16, identity_matrix);
+    constexpr std::size_t cin = 128, cout = 64, kk = 16;
+    bound<gant::spectral_norm<gant::conv_transpose2d<cin, cout, 4, 2, 1, false>, 1>, image<cin, 7, 7>> up;
+    check(up, cout, cin * kk, [](const std::vector<double>& w) {
+        std::vector<double> m(cout * cin * kk);
+        for (std::size_t i = 0; i < cin; ++i)
+            for (std::size_t o = 0; o < cout; ++o)
+                for (std::size_t t = 0; t < kk; ++t) m[o * cin * kk + i * kk + t] = w[(i * cout + o) * kk + t];
+        return m;
+    });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
