@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev libstb-dev                                     # gzipped IDX datasets, PNG grids
   libcli11-dev nlohmann-json3-dev                           # example programs: flags, metrics
   dataset-fashion-mnist                                     # /usr/share/datasets/fashion-mnist
+  clang libclang-rt-14-dev                                  # scripts/fuzz.sh: clang and libFuzzer
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <thread>
 
 #include "gant/data/idx.hpp"
@@ -56,9 +57,12 @@ struct options {
     std::optional<std::size_t> n_critic;
     std::optional<double> ema;  // decay of the generator's weight average used for samples (0: off)
     std::optional<double> lambda, clip, div_k, div_p, gamma;  // policy magnitudes
+    std::optional<double> drift;                              // Wasserstein losses: PGGAN's drift term
+    std::optional<double> phase_images;                       // progressive growing: images per phase
     std::optional<std::size_t> limit;                         // use the first N images only
     bool smoke = false;
     bool quiet = false;
+    std::optional<std::size_t> inject_nan_at;  // hidden test hook: a NaN in the batch of this step
 
     static constexpr double default_minutes = 5.0;
 };
@@ -86,8 +90,9 @@ CLI::Option* add_optional(CLI::App& app, const std::string& flag, std::optional<
 
 /// Parses argv into `o`. Returns an exit code when the program should stop now (0 after --help,
 /// usage_error after a bad flag, with one sentence on stderr), or nothing to go on.
-/// Lipschitz is the family's policy: its magnitudes decide which policy flags exist.
-template <class Lipschitz>
+/// Lipschitz is the family's policy: its magnitudes decide which policy flags exist; Model (the
+/// gan type), when given, adds the flags of its loss's and growth schedule's magnitudes.
+template <class Lipschitz, class Model = void>
 std::optional<int> parse_options(int argc, char** argv, const example_info& info, const hyper_parameters& defaults,
                                  options& o) {
     using detail::add_optional;
@@ -156,6 +161,21 @@ std::optional<int> parse_options(int argc, char** argv, const example_info& info
     if constexpr (requires { p.gamma; })
         add_optional(app, "--gamma", o.gamma, "gradient penalty weight gamma (default " + number(p.gamma) + ")")
             ->check(CLI::Range(0.0, 1e6));
+    if constexpr (!std::is_void_v<Model>) {
+        if constexpr (requires(typename Model::loss_type l) { l.p.drift; }) {
+            const typename Model::loss_type loss{};
+            add_optional(app, "--drift", o.drift,
+                         "drift penalty weight on E D(x)^2 (PGGAN: 0.001; default " + number(loss.p.drift) + ")")
+                ->check(CLI::Range(0.0, 1e3));
+        }
+        if constexpr (Model::growth_type::grows) {
+            const typename Model::growth_type growth{};
+            add_optional(app, "--phase-images", o.phase_images,
+                         "real images per fade-in and per stabilisation phase of progressive growing (default " +
+                             number(double(growth.p.fade_images)) + ")")
+                ->check(CLI::Range(1.0, 1e12));
+        }
+    }
 
     add_optional(app, "--limit", o.limit, "train on the first N images only (default: all)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
@@ -163,6 +183,9 @@ std::optional<int> parse_options(int argc, char** argv, const example_info& info
                  "a few iterations on a small slice of the data in a temporary folder, then check that "
                  "checkpoint + resume reproduces the uninterrupted run (the CTest smoke test)");
     app.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
+    // Not in --help (empty group): the NaN-guard test (check_nan_resume.cmake) makes training
+    // diverge at a chosen step with it.
+    add_optional(app, "--inject-nan-at", o.inject_nan_at, "put a NaN into the real batch of step N")->group("");
 
     try {
         app.parse(argc, argv);

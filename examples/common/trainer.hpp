@@ -12,6 +12,8 @@
 //   samples.idx      --samples samples as IDX3 uint8 at the dataset's resolution
 //   metrics.csv      one row per --log-every iterations (metrics_log.hpp)
 //   checkpoint.gant  the whole training state, also every --checkpoint-every iterations
+//   generator.gant   the generator alone (export_generator: the EMA weights when EMA is on),
+//                    written with each checkpoint; gant_sample (examples/sample) draws from it
 //
 // Every file is replaced atomically (io::atomic_file), so an interrupted run never leaves a torn
 // file. A NaN or infinity in training stops the run with one sentence naming the step; nothing is
@@ -52,6 +54,7 @@
 #include "evaluation.hpp"
 #include "metrics_log.hpp"
 #include "options.hpp"
+#include "resolution.hpp"
 
 namespace gant::examples {
 
@@ -143,6 +146,13 @@ void visit_policy_magnitudes(Model& m, const options& o, F&& f) {
     if constexpr (requires { p.k; }) f("div_k", p.k, o.div_k);
     if constexpr (requires { p.k; p.p; }) f("div_p", p.p, o.div_p);
     if constexpr (requires { p.gamma; }) f("gamma", p.gamma, o.gamma);
+    if constexpr (requires { m.loss().p.drift; }) f("drift", m.loss().p.drift, o.drift);
+    if constexpr (Model::growth_type::grows) {  // one length for fade-in and stabilisation phases
+        auto& g = m.growth().p;
+        double images = double(g.fade_images);
+        f("phase_images", images, o.phase_images);
+        g.fade_images = g.stabilise_images = static_cast<std::uint64_t>(images);
+    }
 }
 
 inline bool has_training_images(const std::filesystem::path& dir) {
@@ -175,11 +185,13 @@ public:
         last_images_ = images;
     }
 
-    void maybe_print(double seconds, std::size_t step, std::uint64_t images, const step_stats& s) {
+    /// `phase`: the growth phase ("16x16 fade-in 0.42") for growing models, else empty.
+    void maybe_print(double seconds, std::size_t step, std::uint64_t images, const step_stats& s,
+                     const std::string& phase = {}) {
         const double since = seconds - last_seconds_;
         if (quiet_ || since < interval) return;
         const double rate = double(step - last_step_) / since, image_rate = double(images - last_images_) / since;
-        std::string where = "step " + std::to_string(step), left;
+        std::string where = "step " + std::to_string(step) + phase, left;
         if (target_) {
             where += "/" + std::to_string(*target_);
             if (rate > 0 && *target_ > step) left = "  ETA " + duration(double(*target_ - step) / rate);
@@ -271,23 +283,34 @@ void load_run(Model& model, data::batch_source<T>& source, run_state& st, const 
 // ---- outputs -------------------------------------------------------------------------------
 
 /// grid.png from the fixed latent batch.
-template <class Model>
+template <class Model, class Data = typename Model::sample_shape>
 void write_grid(Model& model, const tensor<typename Model::scalar>& grid_z, const std::filesystem::path& file) {
-    io::write_png_grid<typename Model::sample_shape>(file, model.generate(grid_z), {grid_side, grid_side, 2, 255});
+    const auto& images = model.generate(grid_z);
+    if constexpr (margins<Data, typename Model::sample_shape>::none) {
+        io::write_png_grid<Data>(file, images, {grid_side, grid_side, 2, 255});
+    } else {
+        tensor<typename Model::scalar> cropped;
+        crop_images<Data, typename Model::sample_shape>(images, cropped);
+        io::write_png_grid<Data>(file, cropped, {grid_side, grid_side, 2, 255});
+    }
 }
 
 /// n samples from latent codes of their own stream, generated in chunks (a generator with batch
 /// norm normalises each chunk by its own statistics, as in training).
-template <class Model>
+template <class Model, class Data = typename Model::sample_shape>
 tensor<typename Model::scalar> draw_samples(Model& model, std::uint64_t seed, std::size_t n) {
     using T = typename Model::scalar;
     constexpr std::size_t chunk = 250;
-    tensor<T> out = tensor<T>::from_shape({n, Model::sample_size});
+    tensor<T> out = tensor<T>::from_shape({n, Data::size}), cropped;
     rng r(seed, samples_stream);
     for (std::size_t at = 0; at < n; at += chunk) {
         const std::size_t k = std::min(chunk, n - at);
-        const tensor<T>& s = model.sample(k, r);
-        std::copy_n(s.data(), k * Model::sample_size, out.data() + at * Model::sample_size);
+        const tensor<T>* s = &model.sample(k, r);
+        if constexpr (!margins<Data, typename Model::sample_shape>::none) {
+            crop_images<Data, typename Model::sample_shape>(*s, cropped);
+            s = &cropped;
+        }
+        std::copy_n(s->data(), k * Data::size, out.data() + at * Data::size);
     }
     return out;
 }
@@ -300,14 +323,14 @@ struct run_result {
 
 /// One training run with these options. Returns the process exit code. `preloaded`, when given,
 /// is the whole training set already read from o.data (--smoke trains three times on it).
-template <class Model>
+template <class Model, class Data = typename Model::sample_shape>
 run_result train(const options& o, const example_info& info,
                  const data::image_dataset<typename Model::scalar>* preloaded = nullptr) {
     using T = typename Model::scalar;
     using S = typename Model::sample_shape;
     using clock = std::chrono::steady_clock;
     static_assert(S::rank == 3, "gant examples train on images: the topology's sample shape must be image<C, H, W>");
-    using dims = image_dims<S>;
+    using dims = image_dims<Data>;  // the dataset's images (the model's may be padded: resolution.hpp)
     const char* name = info.name;
     const auto fail = [&](const std::string& sentence, int code = 1) {
         std::fprintf(stderr, "%s: %s\n", name, sentence.c_str());
@@ -323,7 +346,8 @@ run_result train(const options& o, const example_info& info,
     std::optional<data::batch_source<T>> source;
     data::image_dataset<T> dataset;
     const std::filesystem::path checkpoint_file = o.out / "checkpoint.gant", grid_file = o.out / "grid.png",
-                                samples_file = o.out / "samples.idx", metrics_file = o.out / "metrics.csv";
+                                samples_file = o.out / "samples.idx", metrics_file = o.out / "metrics.csv",
+                                generator_file = o.out / "generator.gant";
     try {
         // Hyper-parameters: the family's defaults, then the checkpoint's, then the flags.
         hyper_parameters h = Model::default_hyper_parameters();
@@ -360,7 +384,7 @@ run_result train(const options& o, const example_info& info,
         if (dataset.channels() != dims::channels || dataset.height() != dims::height || dataset.width() != dims::width)
             return fail("the images in " + o.data.string() + " are " + std::to_string(dataset.channels()) + "x" +
                         std::to_string(dataset.height()) + "x" + std::to_string(dataset.width()) +
-                        " but this example's networks take " + S::to_string());
+                        " but this example's networks take " + Data::to_string());
 
         // The model and the stream of batches.
         // A resumed run starts with its own EMA setting; switching the average on now starts it
@@ -414,15 +438,27 @@ run_result train(const options& o, const example_info& info,
                      o.out.string().c_str());
     }
 
+    tensor<T> unpadded;
     auto draw = [&](tensor<T>& batch) {
-        source->next(batch);
+        if constexpr (margins<Data, S>::none) {
+            source->next(batch);
+        } else {  // dataset images, then the margin of background (-1: the data lie in [-1, 1])
+            ensure_shape(unpadded, batch.shape(0), Data::size);
+            source->next(unpadded);
+            pad_images<Data, S>(unpadded, batch, T(-1));
+        }
         st.images += batch.shape(0);
+        // Hidden test hook (--inject-nan-at N): poison the real batch of step N so the NaN guard
+        // fires mid-run; examples/common/check_nan_resume.cmake checks what the user then sees.
+        if (o.inject_nan_at && m.step() + 1 == *o.inject_nan_at)
+            batch.data()[0] = std::numeric_limits<T>::quiet_NaN();
     };
     auto save_everything = [&] {  // checkpoint first: it is the state worth keeping
         save_run(m, *source, st, o, info, checkpoint_file);
         st.checkpoint = checkpoint_file;
         st.checkpoint_step = m.step();
-        write_grid(m, grid_z, grid_file);
+        export_generator(m, generator_file);
+        write_grid<Model, Data>(m, grid_z, grid_file);
         st.metrics.write(metrics_file);
     };
 
@@ -453,7 +489,15 @@ run_result train(const options& o, const example_info& info,
                 }
             }
             if (o.checkpoint_every && step % o.checkpoint_every == 0) save_everything();
-            bar.maybe_print(st.seconds, step, st.images, s);
+            if constexpr (Model::growth_type::grows) {
+                const auto& pt = m.phase();
+                const std::string side = std::to_string(std::size_t(4) << pt.level);
+                char alpha[32] = "";
+                if (pt.fading) std::snprintf(alpha, sizeof alpha, " fade-in %.2f", pt.alpha);
+                bar.maybe_print(st.seconds, step, st.images, s, "  " + side + "x" + side + alpha);
+            } else {
+                bar.maybe_print(st.seconds, step, st.images, s);
+            }
         }
         if (st.metrics.interval_open()) st.metrics.close(m.step(), st.seconds, st.images);
     } catch (const training_error& e) {
@@ -474,7 +518,7 @@ run_result train(const options& o, const example_info& info,
     tensor<T> samples;
     try {
         save_everything();
-        samples = draw_samples(m, st.seed, o.samples);
+        samples = draw_samples<Model, Data>(m, st.seed, o.samples);
         data::write_idx_samples(samples_file, samples, dims::channels, dims::height, dims::width);
     } catch (const std::exception& e) {
         return fail(detail::sentence(e));
@@ -530,7 +574,7 @@ inline std::string metrics_without_time(const std::filesystem::path& p) {
 /// The CTest smoke test: a few iterations on a small slice of the data, all outputs written, and
 /// a run that stops half-way and resumes from its checkpoint must write the same samples, grid
 /// and metrics (clock column aside) as the uninterrupted run.
-template <class Model>
+template <class Model, class Data = typename Model::sample_shape>
 int smoke(options o, const example_info& info) {
     const char* name = info.name;
     const std::size_t steps = std::max<std::size_t>(o.steps.value_or(4), 2), half = steps / 2;
@@ -550,7 +594,7 @@ int smoke(options o, const example_info& info) {
     std::filesystem::remove_all(root, ec);
     const std::filesystem::path whole = root / "whole", resumed = root / "resumed";
 
-    if (!detail::has_training_images(o.data)) return train<Model>(o, info).exit_code;  // the sentence, and 77
+    if (!detail::has_training_images(o.data)) return train<Model, Data>(o, info).exit_code;  // the sentence, and 77
     data::image_dataset<typename Model::scalar> all;
     try {
         all = detail::first_images(data::load_idx_folder<typename Model::scalar>(o.data), *o.limit);
@@ -562,15 +606,15 @@ int smoke(options o, const example_info& info) {
     options a = o;
     a.out = whole;
     a.steps = steps;
-    if (const run_result ra = train<Model>(a, info, &all); ra.exit_code != 0) return ra.exit_code;
+    if (const run_result ra = train<Model, Data>(a, info, &all); ra.exit_code != 0) return ra.exit_code;
 
     options b = o;
     b.out = resumed;
     b.steps = half;
-    if (const run_result rb = train<Model>(b, info, &all); rb.exit_code != 0) return rb.exit_code;
+    if (const run_result rb = train<Model, Data>(b, info, &all); rb.exit_code != 0) return rb.exit_code;
     b.resume = resumed / "checkpoint.gant";
     b.steps = steps;
-    if (const run_result rc = train<Model>(b, info, &all); rc.exit_code != 0) return rc.exit_code;
+    if (const run_result rc = train<Model, Data>(b, info, &all); rc.exit_code != 0) return rc.exit_code;
 
     for (const char* file : {"grid.png", "samples.idx", "metrics.csv", "checkpoint.gant"})
         if (!std::filesystem::is_regular_file(whole / file, ec) || std::filesystem::file_size(whole / file, ec) == 0) {
@@ -601,10 +645,10 @@ int smoke(options o, const example_info& info) {
 // ---- main ------------------------------------------------------------------------------------
 
 /// The whole program of an example: parse, then train (or run the smoke test).
-template <class Model>
+template <class Model, class Data = typename Model::sample_shape>
 int run(int argc, char** argv, const example_info& info) {
     options o;
-    if (const auto code = parse_options<typename Model::lipschitz_type>(argc, argv, info,
+    if (const auto code = parse_options<typename Model::lipschitz_type, Model>(argc, argv, info,
                                                                          Model::default_hyper_parameters(), o))
         return *code;
     if (o.eval && !o.smoke)
@@ -612,8 +656,8 @@ int run(int argc, char** argv, const example_info& info) {
             std::fprintf(stderr, "%s: %s\n", info.name, problem.c_str());
             return usage_error;
         }
-    if (o.smoke) return smoke<Model>(o, info);
-    return train<Model>(o, info).exit_code;
+    if (o.smoke) return smoke<Model, Data>(o, info);
+    return train<Model, Data>(o, info).exit_code;
 }
 
 }  // namespace gant::examples

@@ -313,8 +313,10 @@ private:
         const tensor<T>& fake = generator_.forward(z_, train_ctx_);
         copy_scores(critic_.forward(fake, train_ctx_), score_fake_);
         ensure_shape(d_fake_, fake.shape(0), 1);
-        if constexpr (!Loss::generator_uses_real) ensure_shape(score_real_, 0, 1);
-        const double g_loss = double(loss_.generator(score_real_, score_fake_, d_fake_));
+        // Losses that ignore real scores get an empty tensor (made once: resizing score_real_
+        // to 0 rows and back each step would cost two heap allocations per step).
+        const tensor<T>& real_scores = Loss::generator_uses_real ? score_real_ : no_scores_;
+        const double g_loss = double(loss_.generator(real_scores, score_fake_, d_fake_));
         guard("generator loss", g_loss);
         critic_.backward(d_fake_, &d_sample_, false, train_ctx_);
         generator_.backward(d_sample_, nullptr, true, train_ctx_);
@@ -398,6 +400,7 @@ private:
     step_stats stats_{};
     tensor<T> real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_,
         fade_a_, fade_b_;
+    tensor<T> no_scores_ = tensor<T>::from_shape({0, 1});
 };
 
 }  // namespace gant

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -52,28 +53,26 @@ public:
             const int err = errno;
             throw format_error(path_, std::string("cannot open the file (") + std::strerror(err) + ")");
         }
-        zs_.next_in = in_.data();
-        zs_.avail_in = 0;
+        // The size on disk bounds what a plain file can hold (see size_hint); unknown is fine.
+        if (std::fseek(file_, 0, SEEK_END) == 0) {
+            const long end = std::ftell(file_);
+            if (end >= 0) plain_size_ = static_cast<std::uint64_t>(end);
+        }
+        std::rewind(file_);
         try {
-            fill_input(2);
+            start();
         } catch (...) {
             std::fclose(file_);
+            file_ = nullptr;
             throw;
         }
-        gzipped_ = zs_.avail_in >= 2 && zs_.next_in[0] == 0x1f && zs_.next_in[1] == 0x8b;
-        if (gzipped_) {
-            // 16 + MAX_WBITS: expect a gzip header and check the CRC-32 and length in its trailer.
-            const int rc = inflateInit2(&zs_, 16 + MAX_WBITS);
-            if (rc == Z_MEM_ERROR) {
-                std::fclose(file_);
-                throw std::bad_alloc();
-            }
-            if (rc != Z_OK) {
-                std::fclose(file_);
-                throw format_error(path_, "cannot start the gzip decoder");
-            }
-            inflating_ = true;
-        }
+    }
+
+    /// Reads a file image already in memory (fuzzers, data embedded in a program); `name` is used
+    /// in messages. The bytes are borrowed: they must outlive this object.
+    input_file(std::span<const std::uint8_t> bytes, std::filesystem::path name)
+        : path_(std::move(name)), in_(std::size_t{1} << 16), memory_(bytes), plain_size_(bytes.size()) {
+        start();
     }
 
     input_file(const input_file&) = delete;
@@ -101,9 +100,45 @@ public:
     }
 
     bool gzipped() const noexcept { return gzipped_; }
+    /// An upper bound on the bytes a plain (not gzipped) file still holds, or 0 when unknown
+    /// (gzip: the decompressed size is not known in advance). Lets a reader size its buffer by
+    /// what exists instead of by what a header claims.
+    std::uint64_t size_hint() const noexcept { return gzipped_ ? 0 : plain_size_; }
     const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
+    // Detects gzip by its magic bytes and starts the decoder. Throws format_error / bad_alloc.
+    void start() {
+        zs_.next_in = in_.data();
+        zs_.avail_in = 0;
+        fill_input(2);
+        gzipped_ = zs_.avail_in >= 2 && zs_.next_in[0] == 0x1f && zs_.next_in[1] == 0x8b;
+        if (gzipped_) {
+            // 16 + MAX_WBITS: expect a gzip header and check the CRC-32 and length in its trailer.
+            const int rc = inflateInit2(&zs_, 16 + MAX_WBITS);
+            if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+            if (rc != Z_OK) throw format_error(path_, "cannot start the gzip decoder");
+            inflating_ = true;
+        }
+    }
+
+    // Reads up to n raw (still compressed, for gzip) bytes from the file or the memory image;
+    // fewer than n only at the end. Throws format_error on a read error.
+    std::size_t raw_read(unsigned char* dst, std::size_t n) {
+        if (!file_) {
+            const std::size_t k = std::min(n, memory_.size() - memory_at_);
+            if (k) std::memcpy(dst, memory_.data() + memory_at_, k);
+            memory_at_ += k;
+            return k;
+        }
+        const std::size_t got = std::fread(dst, 1, n, file_);
+        if (got < n && std::ferror(file_)) {
+            const int err = errno;
+            throw format_error(path_, std::string("read error (") + std::strerror(err) + ")");
+        }
+        return got;
+    }
+
     // Makes at least `want` unread bytes available in the input buffer unless the file ends first;
     // returns how many are available.
     std::size_t fill_input(std::size_t want) {
@@ -111,15 +146,9 @@ private:
         if (zs_.avail_in > 0 && zs_.next_in != in_.data()) std::memmove(in_.data(), zs_.next_in, zs_.avail_in);
         zs_.next_in = in_.data();
         while (zs_.avail_in < want && !eof_) {
-            const std::size_t got = std::fread(in_.data() + zs_.avail_in, 1, in_.size() - zs_.avail_in, file_);
+            const std::size_t got = raw_read(in_.data() + zs_.avail_in, in_.size() - zs_.avail_in);
             zs_.avail_in += static_cast<uInt>(got);
-            if (got == 0) {
-                if (std::ferror(file_)) {
-                    const int err = errno;
-                    throw format_error(path_, std::string("read error (") + std::strerror(err) + ")");
-                }
-                eof_ = true;
-            }
+            if (got == 0) eof_ = true;
         }
         return zs_.avail_in;
     }
@@ -132,14 +161,8 @@ private:
         zs_.avail_in -= static_cast<uInt>(buffered);
         std::size_t got = buffered;
         if (got < n && !eof_) {
-            got += std::fread(out + got, 1, n - got, file_);
-            if (got < n) {
-                if (std::ferror(file_)) {
-                    const int err = errno;
-                    throw format_error(path_, std::string("read error (") + std::strerror(err) + ")");
-                }
-                eof_ = true;
-            }
+            got += raw_read(out + got, n - got);
+            if (got < n) eof_ = true;
         }
         return got;
     }
@@ -180,7 +203,10 @@ private:
 
     std::filesystem::path path_;
     std::vector<unsigned char> in_;
-    std::FILE* file_ = nullptr;
+    std::FILE* file_ = nullptr;             // null when reading memory_
+    std::span<const std::uint8_t> memory_;  // the in-memory image, if any
+    std::size_t memory_at_ = 0;
+    std::uint64_t plain_size_ = 0;          // file or image size in bytes, 0 when unknown
     z_stream zs_{};
     bool gzipped_ = false;
     bool inflating_ = false;

@@ -94,12 +94,10 @@ inline std::string idx_type_name(std::uint8_t code) {
 
 }  // namespace detail
 
-/// Reads a plain or gzipped IDX file of unsigned bytes with 1 to 4 dimensions. Throws format_error
-/// (one sentence naming the file) for a missing, truncated, oversized or otherwise malformed file.
-/// Never reads out of bounds; the buffer grows with the data that really arrives (at most twice
-/// that, or 16 MiB), so a lying header cannot make it allocate the size it claims.
-inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_bytes = idx_max_bytes) {
-    input_file in(path);
+namespace detail {
+
+/// The IDX parser behind read_idx and read_idx_bytes; `path` names the input in messages.
+inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path, std::uint64_t max_bytes) {
     // A damaged gzip stream can yield a nonsense header long before its CRC is checked. Blame the
     // right layer: before reporting a header problem in a gzip file, run the stream's own checks.
     auto reject = [&](const std::string& problem) {
@@ -150,10 +148,12 @@ inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_by
     }
 
     // Grow the buffer with what actually arrives, so a lying header on a short file cannot make us
-    // allocate its claimed size.
+    // allocate its claimed size: start at the file's size when it is known (plain files), else at
+    // 1 MiB (gzip), and double while data keeps coming.
     const std::size_t total = static_cast<std::size_t>(need);
+    const std::uint64_t hint = in.size_hint();
     std::size_t got = 0;
-    out.bytes.resize(std::min<std::size_t>(total, std::size_t{1} << 24));
+    out.bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(need, hint ? hint : std::uint64_t{1} << 20)));
     for (;;) {
         const std::size_t r = in.read(out.bytes.data() + got, out.bytes.size() - got);
         got += r;
@@ -181,6 +181,25 @@ inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_by
                                      " bytes of trailing data after the " + std::to_string(total) +
                                      " bytes its header announces");
     return out;
+}
+
+}  // namespace detail
+
+/// Reads a plain or gzipped IDX file of unsigned bytes with 1 to 4 dimensions. Throws format_error
+/// (one sentence naming the file) for a missing, truncated, oversized or otherwise malformed file.
+/// Never reads out of bounds; the buffer grows with the data that really arrives (starting at the
+/// file's size, doubling), so a lying header cannot make it allocate the size it claims.
+inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_bytes = idx_max_bytes) {
+    input_file in(path);
+    return detail::read_idx_from(in, path, max_bytes);
+}
+
+/// read_idx for a file image in memory (plain or gzipped, detected the same way); `name` stands
+/// for the file in messages. The fuzzer drives the parser through this entry point.
+inline idx_data read_idx_bytes(std::span<const std::uint8_t> bytes, const std::filesystem::path& name,
+                               std::uint64_t max_bytes = idx_max_bytes) {
+    input_file in(bytes, name);
+    return detail::read_idx_from(in, name, max_bytes);
 }
 
 /// Writes an IDX file of unsigned bytes (uncompressed) atomically: the old file, if any, survives

@@ -46,14 +46,33 @@
 
 namespace gant {
 
-/// A checkpoint could not be written, read or applied. what() is one sentence naming the file.
+/// A checkpoint could not be written, read or applied. what() is one sentence naming the file,
+/// on one line: control bytes (record names and configuration text come from the file, which may
+/// be hostile) are shown as \xNN, so a file cannot break the line or send terminal escapes.
 class checkpoint_error : public std::runtime_error {
 public:
     checkpoint_error(const std::filesystem::path& file, const std::string& problem)
-        : std::runtime_error("gant: " + file.string() + ": " + problem), file_(file) {}
+        : std::runtime_error(one_line("gant: " + file.string() + ": " + problem)), file_(file) {}
     const std::filesystem::path& file() const noexcept { return file_; }
 
 private:
+    static std::string one_line(const std::string& s) {
+        std::string out;
+        out.reserve(s.size());
+        for (const char ch : s) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (c >= 0x20 && c != 0x7f) {
+                out += ch;
+            } else {
+                static constexpr char hex[] = "0123456789abcdef";
+                out += "\\x";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            }
+        }
+        return out;
+    }
+
     std::filesystem::path file_;
 };
 
@@ -144,6 +163,7 @@ U byteswap(U v) {
 /// Copies n elements of `size` bytes from `in` (host order) to `out` (little-endian), or back:
 /// the conversion is its own inverse.
 inline void convert_le(const void* in, void* out, std::size_t n, std::size_t size) {
+    if (n == 0) return;  // an empty vector's data() may be null, and memcpy(null, ..., 0) is undefined
     if constexpr (std::endian::native == std::endian::little) {
         std::memcpy(out, in, n * size);
     } else {

@@ -164,6 +164,11 @@ state_layout<typename Gan::scalar> describe_gan(Gan& g) {
     describe_optimizer(g.generator_optimizer(), g.generator(), "generator", out);
     describe_optimizer(g.critic_optimizer(), g.critic(), "critic", out);
     g.visit_random_streams([&](const char* name, rng& r) { out.streams.emplace_back(std::string("rng/") + name, &r); });
+    if constexpr (Gan::growth_type::grows) {
+        // Where the schedule stands: images shown, and the level the optimisers belong to.
+        out.counters.emplace_back("growth/images", &g.growth().images);
+        out.counters.emplace_back("growth/level", &g.growth().level);
+    }
     return out;
 }
 
@@ -308,16 +313,27 @@ void save_checkpoint(Gan& g, const std::filesystem::path& file, const checkpoint
 /// file's extra records replace the content of `extra`. On any error (checkpoint_error, naming the
 /// file and the first problem) `g` and `extra` are left as they were.
 template <checkpointable_gan Gan>
-void load_checkpoint(Gan& g, const std::filesystem::path& file, checkpoint_extra& extra) {
-    const checkpoint::reader r(file);
+void load_checkpoint(Gan& g, const checkpoint::reader& r, checkpoint_extra& extra) {
     auto layout = checkpoint::detail::describe_gan(g);
     auto v = checkpoint::detail::validate(r, layout, {"step"}, true);
     const std::uint64_t step = r.get_u64("step");
     if (step > std::numeric_limits<std::size_t>::max()) r.fail("record 'step' is out of range");
+    if constexpr (Gan::growth_type::grows)
+        if (r.get_u64("growth/level") >= Gan::topology_type::levels)
+            r.fail("record 'growth/level' names level " + std::to_string(r.get_u64("growth/level")) +
+                   ", but the networks have " + std::to_string(Gan::topology_type::levels));
     // Nothing below throws.
     v.commit();
     g.set_step(static_cast<std::size_t>(step));
+    if constexpr (Gan::growth_type::grows)
+        g.set_phase(g.growth().at(g.growth().images, Gan::topology_type::levels));
     extra = std::move(v.extra);
+}
+
+template <checkpointable_gan Gan>
+void load_checkpoint(Gan& g, const std::filesystem::path& file, checkpoint_extra& extra) {
+    const checkpoint::reader r(file);
+    load_checkpoint(g, r, extra);
 }
 
 template <checkpointable_gan Gan>
@@ -328,13 +344,17 @@ void load_checkpoint(Gan& g, const std::filesystem::path& file) {
 
 /// The extra records of a checkpoint, without a gan (to read the hyper-parameters a run was
 /// started with before constructing the gan that resumes it). The file is fully checked.
-inline checkpoint_extra read_checkpoint_extra(const std::filesystem::path& file) {
-    const checkpoint::reader r(file);
+inline checkpoint_extra read_checkpoint_extra(const checkpoint::reader& r) {
     checkpoint_extra extra;
-    extra.set_source(file);
+    extra.set_source(r.file());
     for (const auto& record : r.records())
         if (record.name.size() > 6 && record.name.rfind("extra/", 0) == 0) extra.adopt(record.name.substr(6), record);
     return extra;
+}
+
+inline checkpoint_extra read_checkpoint_extra(const std::filesystem::path& file) {
+    const checkpoint::reader r(file);
+    return read_checkpoint_extra(r);
 }
 
 /// Writes the generator for inference: weights and buffers of the EMA generator when EMA is on,
@@ -351,11 +371,35 @@ void export_generator(Gan& g, const std::filesystem::path& file) {
 /// Loads a file written by export_generator into a network of the same type (the generator type
 /// of the gan that exported it). On error, `net` is left as it was.
 template <class Net>
-void load_generator(Net& net, const std::filesystem::path& file) {
-    const checkpoint::reader r(file);
+void load_generator(Net& net, const checkpoint::reader& r) {
     auto layout = checkpoint::detail::describe_generator(net);
     auto v = checkpoint::detail::validate(r, layout, {}, false);
     v.commit();
+}
+
+template <class Net>
+void load_generator(Net& net, const std::filesystem::path& file) {
+    const checkpoint::reader r(file);
+    load_generator(net, r);
+}
+
+/// The configuration entries ("kind", "scalar type", shapes, layers, ...) of a checked file.
+/// Throws checkpoint_error when it has none.
+inline std::vector<std::pair<std::string, std::string>> checkpoint_configuration(const checkpoint::reader& r) {
+    return checkpoint::detail::parse_config(r);
+}
+
+/// Whether `r` is a generator export written for a network of Net's type: its configuration
+/// matches `net`'s entry by entry. How a program that knows several generator types picks the
+/// one a file needs (examples/sample/gant_sample.cpp).
+template <class Net>
+bool matches_generator_export(const checkpoint::reader& r, Net& net) {
+    try {
+        checkpoint::detail::check_config(r, checkpoint::detail::describe_generator(net).config);
+        return true;
+    } catch (const checkpoint_error&) {
+        return false;
+    }
 }
 
 }  // namespace gant

@@ -166,6 +166,25 @@ BOOST_AUTO_TEST_CASE(multi_member_gzip_reads_as_one_stream) {
     BOOST_TEST(read_idx(d / "two.gz").bytes == bytes(plain.begin() + 16, plain.end()));
 }
 
+BOOST_AUTO_TEST_CASE(memory_images_read_like_files) {
+    // read_idx_bytes is the entry point of tests/fuzz/fuzz_idx.cpp: same parser, same messages.
+    temp_dir d;
+    const bytes plain = idx_file({4, 3, 2}, 24);
+    const bytes zipped = gz(plain, d);
+    BOOST_TEST(read_idx_bytes(plain, "mem.idx").bytes == bytes(plain.begin() + 16, plain.end()));
+    BOOST_TEST(read_idx_bytes(zipped, "mem.idx").bytes == bytes(plain.begin() + 16, plain.end()));
+    BOOST_TEST((read_idx_bytes(zipped, "mem.idx").dims == std::vector<std::uint32_t>{4, 3, 2}));
+    const fs::path name = "mem.idx";
+    expect_format_error(name, "the file is empty", [&] { read_idx_bytes({}, name); });
+    expect_format_error(name, "header says 4x3x2 images (24 bytes) but only 23 bytes follow",
+                        [&] { read_idx_bytes(bytes(plain.begin(), plain.end() - 1), name); });
+    expect_format_error(name, "truncated gzip stream",
+                        [&] { read_idx_bytes(bytes(zipped.begin(), zipped.end() - 12), name); });
+    // A 2 GiB claim on 21 bytes: refused after reading what exists, without allocating the claim.
+    expect_format_error(name, "(2147483648 bytes) but only 5 bytes follow",
+                        [&] { read_idx_bytes(cat(header(0x08, {32768, 256, 256}), bytes(5, 0)), name); });
+}
+
 BOOST_AUTO_TEST_CASE(tensor_scaling_and_sample_files) {
     temp_dir d;
     idx_data x{{2, 1, 3}, {0, 255, 51, 102, 128, 127}};

@@ -668,6 +668,31 @@ BOOST_FIXTURE_TEST_CASE(hostile_record_structure, damaged_fixture) {
     expect_rejected(framed(with_data(record_head("x", 5, {2}), 2)), "has no configuration record");
 }
 
+BOOST_FIXTURE_TEST_CASE(control_bytes_from_the_file_stay_on_one_line, damaged_fixture) {
+    // Found by fuzz_checkpoint (its input is kept in tests/fuzz/corpus/checkpoint/crash-0194c3f1...):
+    // record names and configuration text come from the file and were echoed raw, so a hostile
+    // file could break the one-line message or send terminal escapes. They now show as \xNN.
+    const std::string name = "bad\n\x1b[2Jname\x17";
+    expect_rejected(framed(record_head(name, 9, {1})),
+                    "is corrupt: record 'bad\\x0a\\x1b[2Jname\\x17' has an unknown element type 9");
+    // The same through the configuration check: a value with a carriage return and an escape.
+    checkpoint::reader r(good);
+    checkpoint::writer w;
+    std::string config;
+    for (const auto& rec : r.records()) {
+        if (rec.name == "config") {
+            config.assign(reinterpret_cast<const char*>(rec.data), rec.count);
+            const std::size_t at = config.find("loss\t");
+            BOOST_REQUIRE(at != std::string::npos);
+            config.insert(at + 5, "\r\x1b[1A");
+            w.add_string("config", config);
+        } else {
+            w.add(rec.name, rec.type, rec.dims, rec.data, rec.count);
+        }
+    }
+    expect_rejected(w.bytes(), "loss: expected wasserstein, file has \\x0d\\x1b[1Awasserstein");
+}
+
 BOOST_FIXTURE_TEST_CASE(random_mutations_behind_a_valid_checksum, damaged_fixture) {
     // Flipped bits and cut payloads, re-framed with a correct checksum so they reach the record
     // parser and the validation: each load either succeeds (a flipped bit in a weight) or throws

@@ -1,0 +1,51 @@
+#pragma once
+// The libtorch side of gant_bench_vs_libtorch: the same three GANs written with the PyTorch C++
+// API (layer sizes, DCGAN N(0, 0.02) initialisation, Adam settings, batch, thread count).
+//
+// This header deliberately includes no torch header: the bench's gant translation unit stays as
+// light to compile as the other benches, and only libtorch_peer.cpp pays for <torch/...>.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace gant_bench::peer {
+
+/// The magnitudes both sides train with, copied from gant's gan<...>::default_hyper_parameters()
+/// by the caller, so the two sides cannot drift apart.
+struct settings {
+    std::size_t batch = 64;
+    std::size_t n_critic = 1;
+    double lr_generator = 2e-4, lr_critic = 2e-4;
+    double beta1 = 0.5, beta2 = 0.999, eps = 1e-8;
+    double lambda = 10.0;  // gradient penalty weight (wgan_gp28 only)
+    std::uint64_t seed = 0;
+};
+
+/// What one iteration reports, for the bench's correctness gate.
+struct step_result {
+    double critic_loss = 0;     // last critic step: loss + penalty
+    double generator_loss = 0;
+    double penalty = 0;         // wgan_gp28: the gradient penalty of the last critic step
+};
+
+/// One GAN and its two optimisers; step() runs one generator iteration exactly as gant's
+/// gan<...>::train_step does it (n_critic critic steps, then one generator step).
+class workload {
+public:
+    virtual ~workload() = default;
+    virtual step_result step() = 0;
+};
+
+/// name: "dcgan28", "wgan_gp28" or "dcgan64". Throws std::invalid_argument for another name.
+std::unique_ptr<workload> make(const std::string& name, const settings& s);
+
+/// torch::set_num_threads(n) (ATen's OpenMP intra-op pool) and OpenBLAS pinned to one thread:
+/// torch::set_num_threads leaves OpenBLAS's own pool alone, and two pools of n threads each on
+/// n cores would oversubscribe them.
+void set_threads(int n);
+
+/// A line naming what libtorch was built with (version, parallel backend), for the report.
+std::string describe();
+
+}  // namespace gant_bench::peer
