@@ -185,10 +185,28 @@ protected:
     double alpha_ = 1.0;
 };
 
+/// visit_parameters / visit_buffers of a layer made of named sub-networks: whatever its
+/// visit_children walks, in that order (which checkpoints rely on).
+template <class Derived>
+struct composite_layer {
+    template <class F>
+    void visit_parameters(F&& f) {
+        self().visit_children([&](const std::string&, auto& net) { net.visit_parameters(f); });
+    }
+    template <class F>
+    void visit_buffers(F&& f) {
+        self().visit_children([&](const std::string&, auto& net) { net.visit_buffers(f); });
+    }
+
+private:
+    Derived& self() { return static_cast<Derived&>(*this); }
+};
+
 // ---- the generator ---------------------------------------------------------------------------
 
 template <class S, class T, class B>
-class progressive_generator_impl : public growth_state {
+class progressive_generator_impl : public growth_state,
+                                   public composite_layer<progressive_generator_impl<S, T, B>> {
     using parts = progressive_parts<S, T, B>;
     static constexpr std::size_t levels = S::levels, C = S::channels, R = S::final_res;
     using blocks_t = typename tuple_over<parts::template g_block, std::make_index_sequence<levels>>::type;
@@ -286,14 +304,6 @@ public:
         });
     }
 
-    template <class F>
-    void visit_parameters(F&& f) {
-        visit_children([&](const std::string&, auto& net) { net.visit_parameters(f); });
-    }
-    template <class F>
-    void visit_buffers(F&& f) {
-        visit_children([&](const std::string&, auto& net) { net.visit_buffers(f); });
-    }
     /// The sub-networks with stable names, level by level (checkpoints name records by them).
     template <class F>
     void visit_children(F&& f) {
@@ -357,7 +367,8 @@ private:
 // ---- the critic ------------------------------------------------------------------------------
 
 template <class S, class T, class B>
-class progressive_critic_impl : public growth_state {
+class progressive_critic_impl : public growth_state,
+                                public composite_layer<progressive_critic_impl<S, T, B>> {
     using parts = progressive_parts<S, T, B>;
     static constexpr std::size_t levels = S::levels, C = S::channels, R = S::final_res;
     using blocks_t = typename tuple_over<parts::template d_block, std::make_index_sequence<levels>>::type;
@@ -482,14 +493,6 @@ public:
         });
     }
 
-    template <class F>
-    void visit_parameters(F&& f) {
-        visit_children([&](const std::string&, auto& net) { net.visit_parameters(f); });
-    }
-    template <class F>
-    void visit_buffers(F&& f) {
-        visit_children([&](const std::string&, auto& net) { net.visit_buffers(f); });
-    }
     template <class F>
     void visit_children(F&& f) {
         [&]<std::size_t... L>(std::index_sequence<L...>) {
