@@ -410,7 +410,7 @@ public:
         });
     }
 
-    void backward(const tensor<T>& x, const tensor<T>&, const tensor<T>& dy, tensor<T>* dx, bool accumulate,
+    void backward(const tensor<T>&, const tensor<T>&, const tensor<T>& dy, tensor<T>* dx, bool accumulate,
                   const pass_context& ctx) {
         with_level<levels>(level_, [&](auto lc) {
             constexpr std::size_t l = decltype(lc)::value, r = S::template res<l>;
@@ -431,10 +431,7 @@ public:
                     add_into(dxr_, dtmp_);
                 }
             }
-            if (dx) {
-                growth::box_downsample_adjoint(dxr_, C, R, R, R / r, *dx);
-                (void)x;
-            }
+            if (dx) growth::box_downsample_adjoint(dxr_, C, R, R, R / r, *dx);
         });
     }
 

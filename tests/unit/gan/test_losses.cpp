@@ -170,6 +170,9 @@ BOOST_AUTO_TEST_CASE(gradients_against_differences) {
     check_against_differences(least_squares_with(loss::least_squares::pearson()));
     check_against_differences(least_squares_with({-0.3, 0.8, 0.45}));  // any (a, b, c) reaches the maths
     check_against_differences(loss::wasserstein{});
+    loss::wasserstein with_drift;  // PGGAN's drift term, drift * E D(x_real)^2
+    with_drift.p.drift = 0.25;
+    check_against_differences(with_drift);
     check_against_differences(loss::hinge{});
 }
 
