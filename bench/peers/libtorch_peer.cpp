@@ -14,12 +14,18 @@
 // init::dcgan (weights N(0, 0.02), norm scales N(1, 0.02), biases and shifts 0), the losses are
 // gant's loss::non_saturating / loss::wasserstein on raw scores, and the WGAN-GP critic's norm is
 // channel_layer_norm below, which is gant's layer_norm (not nn::LayerNorm: see there).
+//
+// The same networks and step also train on real data (make_trainer, for gant_libtorch_dcgan):
+// gan_pair holds them, bench_workload feeds it a fixed stand-in batch, gan_trainer the caller's.
 #include "libtorch_peer.hpp"
 
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstring>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -119,29 +125,30 @@ nn::Sequential critic64(int64_t c) {
 
 enum class loss_kind { non_saturating, wasserstein_gp };
 
-class gan_workload final : public workload {
+// G, D and their two optimisers, and one training iteration on real batches the caller chooses.
+// The bench (fixed stand-in batch) and the trainer (the caller's images) wrap it below.
+class gan_pair {
 public:
-    gan_workload(nn::Sequential g, nn::Sequential d, loss_kind loss, std::vector<int64_t> sample, int64_t latent,
-                 const settings& s)
+    gan_pair(nn::Sequential g, nn::Sequential d, loss_kind loss, int64_t latent, const settings& s)
         : g_(std::move(g)), d_(std::move(d)), loss_(loss), s_(s), latent_(latent),
           g_opt_(g_->parameters(), adam(s.lr_generator)), d_opt_(d_->parameters(), adam(s.lr_critic)) {
         init_dcgan(*g_);
         init_dcgan(*d_);
         g_->train();
         d_->train();
-        // Stand-in "real" images in [-1, 1]: the step's cost does not depend on their content,
-        // and a fixed batch keeps data loading out of the measurement (gant's side does the same).
-        std::vector<int64_t> shape{int64_t(s.batch)};
-        shape.insert(shape.end(), sample.begin(), sample.end());
-        real_ = torch::rand(shape) * 2 - 1;
     }
 
-    step_result step() override {
+    /// One generator iteration; real(k) is the real batch of critic step k.
+    template <class Real>
+    step_result step(Real&& real) {
         step_result r;
-        for (std::size_t k = 0; k < std::max<std::size_t>(s_.n_critic, 1); ++k) critic_step(r);
+        for (std::size_t k = 0; k < std::max<std::size_t>(s_.n_critic, 1); ++k) critic_step(real(k), r);
         generator_step(r);
         return r;
     }
+
+    nn::Sequential& generator() { return g_; }
+    int64_t latent_size() const { return latent_; }
 
 private:
     torch::optim::AdamOptions adam(double lr) const {
@@ -149,7 +156,7 @@ private:
     }
     torch::Tensor latent() const { return torch::randn({int64_t(s_.batch), latent_}); }
 
-    void critic_step(step_result& r) {
+    void critic_step(const torch::Tensor& real, step_result& r) {
         torch::Tensor fake;
         {
             torch::NoGradGuard no_grad;  // the critic step does not train G: keep no graph for it
@@ -158,7 +165,7 @@ private:
         d_opt_.zero_grad();
         if (loss_ == loss_kind::non_saturating) {
             // BCE on logits with targets 1 (real) and 0 (fake), one batch-norm batch each.
-            auto real_scores = d_->forward(real_);
+            auto real_scores = d_->forward(real);
             auto loss_real = torch::binary_cross_entropy_with_logits(real_scores, torch::ones_like(real_scores));
             loss_real.backward();
             auto fake_scores = d_->forward(fake);
@@ -167,12 +174,12 @@ private:
             r.critic_loss = loss_real.item<double>() + loss_fake.item<double>();
             r.penalty = 0;
         } else {
-            const int64_t b = real_.size(0);
-            auto scores = d_->forward(torch::cat({real_, fake}));
+            const int64_t b = real.size(0);
+            auto scores = d_->forward(torch::cat({real, fake}));
             auto loss = scores.slice(0, b).mean() - scores.slice(0, 0, b).mean();  // E D(fake) - E D(real)
             // WGAN-GP: lambda * mean_i (||grad_x D(x_hat_i)|| - 1)^2 at x_hat = eps real + (1 - eps) fake.
             auto eps = torch::rand({b, 1, 1, 1});
-            auto points = (eps * real_ + (1 - eps) * fake).requires_grad_(true);
+            auto points = (eps * real + (1 - eps) * fake).requires_grad_(true);
             auto point_scores = d_->forward(points);
             auto grad = torch::autograd::grad({point_scores}, {points}, {torch::ones_like(point_scores)},
                                               /*retain_graph=*/true, /*create_graph=*/true)[0];
@@ -203,7 +210,78 @@ private:
     settings s_;
     int64_t latent_;
     torch::optim::Adam g_opt_, d_opt_;
+};
+
+// The bench's workload: every critic step sees the same stand-in batch.
+class bench_workload final : public workload {
+public:
+    bench_workload(nn::Sequential g, nn::Sequential d, loss_kind loss, std::vector<int64_t> sample, int64_t latent,
+                   const settings& s)
+        : gan_(std::move(g), std::move(d), loss, latent, s) {
+        // Stand-in "real" images in [-1, 1]: the step's cost does not depend on their content,
+        // and a fixed batch keeps data loading out of the measurement (gant's side does the same).
+        std::vector<int64_t> shape{int64_t(s.batch)};
+        shape.insert(shape.end(), sample.begin(), sample.end());
+        real_ = torch::rand(shape) * 2 - 1;
+    }
+
+    step_result step() override {
+        return gan_.step([this](std::size_t) { return real_; });
+    }
+
+private:
+    gan_pair gan_;
     torch::Tensor real_;
+};
+
+// The trainer: real batches and latent codes come from the caller's memory.
+class gan_trainer final : public trainer {
+public:
+    gan_trainer(nn::Sequential g, nn::Sequential d, loss_kind loss, std::vector<int64_t> sample, int64_t latent,
+                const settings& s)
+        : gan_(std::move(g), std::move(d), loss, latent, s), sample_(std::move(sample)), batch_(s.batch) {
+        sample_size_ = 1;
+        for (int64_t v : sample_) sample_size_ *= std::size_t(v);
+    }
+
+    step_result step(const float* real, std::size_t batch) override {
+        if (batch != batch_)
+            throw std::invalid_argument("libtorch trainer: got real batches of " + std::to_string(batch) +
+                                        " images but was built for batches of " + std::to_string(batch_));
+        std::vector<int64_t> shape{int64_t(batch)};
+        shape.insert(shape.end(), sample_.begin(), sample_.end());
+        // A view of the caller's images, no copy: the step only reads them (nothing writes to
+        // network inputs), and the graph that keeps them is gone when step() returns.
+        const step_result r = gan_.step([&](std::size_t k) {
+            return torch::from_blob(const_cast<float*>(real) + k * batch * sample_size_, shape);
+        });
+        ++iterations_;
+        return r;
+    }
+
+    void generate(const float* z, std::size_t n, float* out) override {
+        if (n == 0) return;
+        torch::NoGradGuard no_grad;
+        nn::Sequential& g = gan_.generator();
+        // gant's generate() runs G in training mode with update_statistics = false: batch norm
+        // normalises with this batch's statistics and leaves the running ones alone. libtorch's
+        // training mode always updates them, so they are saved and put back around the pass.
+        std::vector<torch::Tensor> buffers = g->buffers(), saved;
+        for (const auto& b : buffers) saved.push_back(b.clone());
+        const auto codes = torch::from_blob(const_cast<float*>(z), {int64_t(n), gan_.latent_size()});
+        const torch::Tensor images = g->forward(codes).contiguous();
+        for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
+        std::memcpy(out, images.data_ptr<float>(), n * sample_size_ * sizeof(float));
+    }
+
+    std::size_t iterations() const override { return iterations_; }
+    std::size_t latent_size() const override { return std::size_t(gan_.latent_size()); }
+    std::size_t sample_size() const override { return sample_size_; }
+
+private:
+    gan_pair gan_;
+    std::vector<int64_t> sample_;
+    std::size_t batch_, sample_size_ = 0, iterations_ = 0;
 };
 
 }  // namespace
@@ -211,15 +289,27 @@ private:
 std::unique_ptr<workload> make(const std::string& name, const settings& s) {
     torch::manual_seed(s.seed);
     if (name == "dcgan28")
-        return std::make_unique<gan_workload>(generator28(1, 100), critic28(1, false), loss_kind::non_saturating,
-                                              std::vector<int64_t>{1, 28, 28}, 100, s);
+        return std::make_unique<bench_workload>(generator28(1, 100), critic28(1, false), loss_kind::non_saturating,
+                                                std::vector<int64_t>{1, 28, 28}, 100, s);
     if (name == "wgan_gp28")
-        return std::make_unique<gan_workload>(generator28(1, 100), critic28(1, true), loss_kind::wasserstein_gp,
-                                              std::vector<int64_t>{1, 28, 28}, 100, s);
+        return std::make_unique<bench_workload>(generator28(1, 100), critic28(1, true), loss_kind::wasserstein_gp,
+                                                std::vector<int64_t>{1, 28, 28}, 100, s);
     if (name == "dcgan64")
-        return std::make_unique<gan_workload>(generator64(3, 100), critic64(3), loss_kind::non_saturating,
-                                              std::vector<int64_t>{3, 64, 64}, 100, s);
+        return std::make_unique<bench_workload>(generator64(3, 100), critic64(3), loss_kind::non_saturating,
+                                                std::vector<int64_t>{3, 64, 64}, 100, s);
     throw std::invalid_argument("gant_bench_vs_libtorch: no libtorch peer for workload '" + name + "'");
+}
+
+std::unique_ptr<trainer> make_trainer(const std::string& name, const settings& s) {
+    torch::manual_seed(s.seed);
+    if (name == "dcgan28")
+        return std::make_unique<gan_trainer>(generator28(1, 100), critic28(1, false), loss_kind::non_saturating,
+                                             std::vector<int64_t>{1, 28, 28}, 100, s);
+    if (name == "wgan_gp28")
+        return std::make_unique<gan_trainer>(generator28(1, 100), critic28(1, true), loss_kind::wasserstein_gp,
+                                             std::vector<int64_t>{1, 28, 28}, 100, s);
+    throw std::invalid_argument("libtorch trainer: no trainer for workload '" + name +
+                                "' (dcgan28 and wgan_gp28 only)");
 }
 
 void set_threads(int n) {

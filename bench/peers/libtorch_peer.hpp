@@ -40,6 +40,37 @@ public:
 /// name: "dcgan28", "wgan_gp28" or "dcgan64". Throws std::invalid_argument for another name.
 std::unique_ptr<workload> make(const std::string& name, const settings& s);
 
+/// The same GAN trained on the caller's images instead of a fixed stand-in batch: what
+/// gant_libtorch_dcgan (libtorch_dcgan_train.cpp) trains on Fashion-MNIST to compare sample
+/// quality with gant's dcgan example. Images and latent codes are plain float arrays, so the
+/// caller (gant C++20 code) sees no torch type, and both sides can be fed the same codes.
+class trainer {
+public:
+    virtual ~trainer() = default;
+
+    /// One generator iteration, as gant's train_step: `real` holds n_critic consecutive batches
+    /// of `batch` images (NCHW, values in [-1, 1]), one fresh batch per critic step as gant draws
+    /// them. `batch` must equal settings::batch (the fake batches have that size). The images are
+    /// only read during the call.
+    virtual step_result step(const float* real, std::size_t batch) = 0;
+
+    /// out[n, sample_size()] = G(z[n, latent_size()]) without changing any weight or statistic.
+    /// Batch norm works as in gant's gan<...>::generate (include/gant/gan.hpp): training mode,
+    /// i.e. the statistics of this batch of n, with the running statistics left untouched
+    /// (gant's update_statistics = false); the running statistics are *not* used.
+    virtual void generate(const float* z, std::size_t n, float* out) = 0;
+
+    /// Generator iterations (step calls) so far.
+    virtual std::size_t iterations() const = 0;
+    virtual std::size_t latent_size() const = 0;
+    virtual std::size_t sample_size() const = 0;  // C*H*W of one image
+};
+
+/// name: "dcgan28" or "wgan_gp28" (the 1x28x28 networks). Seeds libtorch's generator with
+/// s.seed (torch::manual_seed) before building the networks. Throws std::invalid_argument for
+/// another name.
+std::unique_ptr<trainer> make_trainer(const std::string& name, const settings& s);
+
 /// torch::set_num_threads(n) (ATen's OpenMP intra-op pool) and OpenBLAS pinned to one thread:
 /// torch::set_num_threads leaves OpenBLAS's own pool alone, and two pools of n threads each on
 /// n cores would oversubscribe them.

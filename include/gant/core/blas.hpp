@@ -1,9 +1,12 @@
 #pragma once
-// Row-major GEMM over CBLAS (OpenBLAS in practice). One overload per scalar type so layers
-// stay generic in T while float trains fast and double gives exact gradient checks.
+// Row-major GEMM. One overload per scalar type so layers stay generic in T while float trains
+// fast and double gives exact gradient checks: float runs on gant's own packed kernels where the
+// CPU has them (gemm/sgemm.hpp), double on the CBLAS library (OpenBLAS in practice).
 #include <cblas.h>
 
 #include <cstddef>
+
+#include "gant/core/gemm/sgemm.hpp"
 
 namespace gant::blas {
 
@@ -14,9 +17,7 @@ inline CBLAS_TRANSPOSE to_cblas(op o) { return o == op::none ? CblasNoTrans : Cb
 /// C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major with leading dimensions.
 inline void gemm(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
                  std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
-    if (m == 0 || n == 0) return;
-    cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb),
-                beta, c, int(ldc));
+    sgemm(ta == op::transpose, tb == op::transpose, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 inline void gemm(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,

@@ -1,0 +1,150 @@
+#pragma once
+// The cache-blocked GEMM driver around a micro-kernel (micro_kernels.hpp), single precision,
+// row-major, single-threaded (gant's pool parallelises over the batch and calls this from each
+// worker, so the driver keeps its packing buffers per thread).
+//
+// C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C, with the classic three-level blocking:
+//
+//   for each block of nc columns of C:              B block (kc x nc) packed once, stays in L2/L3
+//     for each block of kc steps of the sum:
+//       pack B[pc:pc+kc, jc:jc+nc] into NR-wide micro-panels
+//       for each block of mc rows:                  A block (mc x kc) packed, stays in L2
+//         pack A[ic:ic+mc, pc:pc+kc] into MR-tall micro-panels
+//         for each NR micro-panel of B:             stays in L1 while ...
+//           for each MR micro-panel of A:           ... every A panel streams past it
+//             tile += A_panel * B_panel
+//
+// Packing turns any layout (either operand transposed, any leading dimension) into the one
+// contiguous order the kernel reads, and pads partial panels with zeros, so the kernel has no
+// edge cases; a partial tile of C is computed into a scratch tile and only its valid part is
+// written back. The first kc block applies beta; later blocks accumulate (beta = 1).
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <new>
+
+namespace gant::blas::detail {
+
+// Block sizes, in elements. kc * nr * 4 bytes (the B micro-panel, 32 KiB for nr = 32) fits the
+// L1 data cache with room for the A panel streaming through; mc * kc (the A block, 144 KiB) sits
+// in L2; kc * nc (the B block, 4 MiB) in L2/L3. mc is a multiple of both kernels' mr.
+inline constexpr std::size_t block_k = 256, block_m = 144, block_n = 4096;
+
+/// Per-thread packing buffers, allocated on a thread's first GEMM and kept: steady-state GEMMs
+/// allocate nothing.
+struct packing_buffers {
+    struct aligned_delete {
+        void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+    };
+    using buffer = std::unique_ptr<float[], aligned_delete>;
+
+    static buffer make(std::size_t floats) {
+        return buffer(static_cast<float*>(::operator new[](floats * sizeof(float), std::align_val_t(64))));
+    }
+
+    // The largest tile of any kernel: 8 x 32.
+    static constexpr std::size_t max_tile = 8 * 32;
+
+    buffer a = make(block_m * block_k);
+    buffer b = make(block_k * block_n);
+    alignas(64) float tile[max_tile];
+
+    static packing_buffers& for_this_thread() {
+        thread_local packing_buffers buffers;
+        return buffers;
+    }
+};
+
+/// Packs rows [i0, i0 + rows) x steps [p0, p0 + kc) of op(A) into MR-tall micro-panels:
+/// panel q holds, for each step p, the MR values A(i0 + q*MR + r, p0 + p); rows past the end are 0.
+template <std::size_t MR>
+void pack_a(bool transposed, const float* a, std::size_t lda, std::size_t i0, std::size_t rows, std::size_t p0,
+            std::size_t kc, float* out) {
+    for (std::size_t q = 0; q < rows; q += MR, out += MR * kc) {
+        const std::size_t valid = std::min(MR, rows - q);
+        if (!transposed) {  // A(i, p) = a[i * lda + p]: each row is contiguous along p
+            for (std::size_t r = 0; r < valid; ++r) {
+                const float* src = a + (i0 + q + r) * lda + p0;
+                for (std::size_t p = 0; p < kc; ++p) out[p * MR + r] = src[p];
+            }
+            for (std::size_t r = valid; r < MR; ++r)
+                for (std::size_t p = 0; p < kc; ++p) out[p * MR + r] = 0.0f;
+        } else {  // A(i, p) = a[p * lda + i]: each step's MR values are contiguous
+            for (std::size_t p = 0; p < kc; ++p) {
+                const float* src = a + (p0 + p) * lda + i0 + q;
+                float* dst = out + p * MR;
+                for (std::size_t r = 0; r < valid; ++r) dst[r] = src[r];
+                for (std::size_t r = valid; r < MR; ++r) dst[r] = 0.0f;
+            }
+        }
+    }
+}
+
+/// Packs steps [p0, p0 + kc) x columns [j0, j0 + cols) of op(B) into NR-wide micro-panels:
+/// panel q holds, for each step p, the NR values B(p0 + p, j0 + q*NR + c); columns past the end are 0.
+template <std::size_t NR>
+void pack_b(bool transposed, const float* b, std::size_t ldb, std::size_t p0, std::size_t kc, std::size_t j0,
+            std::size_t cols, float* out) {
+    for (std::size_t q = 0; q < cols; q += NR, out += NR * kc) {
+        const std::size_t valid = std::min(NR, cols - q);
+        if (!transposed) {  // B(p, j) = b[p * ldb + j]: each step's NR values are contiguous
+            for (std::size_t p = 0; p < kc; ++p) {
+                const float* src = b + (p0 + p) * ldb + j0 + q;
+                float* dst = out + p * NR;
+                for (std::size_t c = 0; c < valid; ++c) dst[c] = src[c];
+                for (std::size_t c = valid; c < NR; ++c) dst[c] = 0.0f;
+            }
+        } else {  // B(p, j) = b[j * ldb + p]: each column is contiguous along p
+            for (std::size_t c = 0; c < valid; ++c) {
+                const float* src = b + (j0 + q + c) * ldb + p0;
+                for (std::size_t p = 0; p < kc; ++p) out[p * NR + c] = src[p];
+            }
+            for (std::size_t c = valid; c < NR; ++c)
+                for (std::size_t p = 0; p < kc; ++p) out[p * NR + c] = 0.0f;
+        }
+    }
+}
+
+/// C = alpha * op(A) op(B) + beta * C through Kernel's tiles. Expects m, n, k > 0 and alpha != 0
+/// (sgemm.hpp handles the degenerate cases the way BLAS defines them).
+template <class Kernel>
+void packed_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+    constexpr std::size_t MR = Kernel::mr, NR = Kernel::nr;
+    static_assert(block_m % MR == 0 && block_n % NR == 0 && MR * NR <= packing_buffers::max_tile);
+    packing_buffers& ws = packing_buffers::for_this_thread();
+    for (std::size_t jc = 0; jc < n; jc += block_n) {
+        const std::size_t nc = std::min(block_n, n - jc);
+        for (std::size_t pc = 0; pc < k; pc += block_k) {
+            const std::size_t kc = std::min(block_k, k - pc);
+            const float beta_block = pc == 0 ? beta : 1.0f;
+            pack_b<NR>(tb, b, ldb, pc, kc, jc, nc, ws.b.get());
+            for (std::size_t ic = 0; ic < m; ic += block_m) {
+                const std::size_t mc = std::min(block_m, m - ic);
+                pack_a<MR>(ta, a, lda, ic, mc, pc, kc, ws.a.get());
+                for (std::size_t jr = 0; jr < nc; jr += NR) {
+                    const float* b_panel = ws.b.get() + jr * kc;
+                    const std::size_t cols = std::min(NR, nc - jr);
+                    for (std::size_t ir = 0; ir < mc; ir += MR) {
+                        const float* a_panel = ws.a.get() + ir * kc;
+                        const std::size_t rows = std::min(MR, mc - ir);
+                        float* c_tile = c + (ic + ir) * ldc + jc + jr;
+                        if (rows == MR && cols == NR) {
+                            Kernel::tile(kc, a_panel, b_panel, c_tile, ldc, alpha, beta_block);
+                            continue;
+                        }
+                        // A partial tile: compute all of it into scratch, write back the valid part.
+                        Kernel::tile(kc, a_panel, b_panel, ws.tile, NR, alpha, 0.0f);
+                        for (std::size_t r = 0; r < rows; ++r)
+                            for (std::size_t j = 0; j < cols; ++j) {
+                                float& out = c_tile[r * ldc + j];
+                                out = beta_block == 0.0f ? ws.tile[r * NR + j] : ws.tile[r * NR + j] + beta_block * out;
+                            }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace gant::blas::detail
