@@ -6,18 +6,25 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "gant/core/xtensor.hpp"
 
 namespace gant {
 
+// Stored in a std::vector, not xtensor's default uvector: a std::vector keeps its capacity when
+// it shrinks, so a buffer resized from batch 128 to 64 and back (a WGAN-GP critic sees the real +
+// fake batch, then the penalty's interpolates, then the generator's fakes) reallocates only the
+// first time. uvector reallocates on every change of size, which made steady-state training
+// steps allocate.
 template <class T>
-using tensor = xt::xtensor<T, 2>;
+using tensor = xt::xtensor_container<std::vector<T>, 2, xt::layout_type::row_major>;
 
 template <class T>
 using vector = xt::xtensor<T, 1>;
 
-/// Resize `t` to batch x features unless it already has that shape (no allocation then).
+/// Resize `t` to batch x features unless it already has that shape (no allocation then, nor when
+/// the buffer held at least batch x features values before).
 template <class T>
 void ensure_shape(tensor<T>& t, std::size_t batch, std::size_t features) {
     if (t.shape(0) != batch || t.shape(1) != features) t.resize({batch, features});
