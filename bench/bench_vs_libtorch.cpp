@@ -332,9 +332,11 @@ struct gate {
 
 // ---- the reference rate -----------------------------------------------------------------------
 
-// A square 1024 sgemm on `threads` OpenBLAS threads, as bench_conv measures it: the rate a conv
-// layer could at best reach if it were one big GEMM. OpenBLAS is pinned back to one thread after.
-double sgemm_gflops(int threads) {
+// A square 1024 sgemm: the rate a conv layer could at best reach if it were one big GEMM.
+// `openblas`: cblas_sgemm itself on `threads` OpenBLAS threads (the reference; OpenBLAS is
+// pinned back to one thread after). Otherwise gant's float GEMM on its active kernel (one thread:
+// gant parallelises over the batch, not inside a GEMM).
+double sgemm_gflops(int threads, bool openblas = true) {
     constexpr std::size_t n = 1024;
     static std::vector<float> a(n * n), b(n * n), c(n * n);
     rng r(3);
@@ -344,7 +346,11 @@ double sgemm_gflops(int threads) {
     std::vector<double> t;
     for (int i = 0; i < 7; ++i) {
         const auto start = clock_type::now();
-        blas::gemm(blas::op::none, blas::op::none, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        if (openblas)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(n), int(n), 1.0f, a.data(), int(n),
+                        b.data(), int(n), 0.0f, c.data(), int(n));
+        else
+            blas::gemm(blas::op::none, blas::op::none, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
         if (i >= 2) t.push_back(seconds_since(start));
     }
     blas::set_threads(1);
@@ -500,9 +506,11 @@ void print_header(const options& o) {
                 "after %zu warm-up each; OpenBLAS core %s; peer: %s\n",
                 std::size_t(64), o.iterations, o.warmup, openblas_get_corename(),
                 gant_bench::peer::describe().c_str());
+    std::printf("gant's float GEMM: %s kernel, 1024^3 on 1 thread %.1f GFLOP/s (OpenBLAS: %.1f)\n",
+                blas::name(blas::active_sgemm_kernel()), sgemm_gflops(1, false), sgemm_gflops(1));
     std::printf("ms: one train_step (n_critic critic steps + 1 generator step); ratio = gant ms / libtorch ms "
                 "(paired: median of per-pair ratios);\nimg/s = batch / step time; GF/s = analytic conv+dense FLOPs "
-                "of the step / time; %%sgemm: against a 1024^3 sgemm on T OpenBLAS threads measured in this run.\n\n");
+                "of the step / time; %%sgemm: against OpenBLAS's 1024^3 sgemm (cblas_sgemm) on T threads measured in this run.\n\n");
     std::printf("%-9s %2s %9s %9s %6s %6s %7s %7s %7s %7s %7s %6s %6s %7s %9s %9s\n", "workload", "T", "gant ms",
                 "torch ms", "ratio", "paired", "gant/s", "torch/s", "GF/iter", "gant GF", "torch GF", "gant%",
                 "torch%", "allocs", "gant MB", "torch MB");
