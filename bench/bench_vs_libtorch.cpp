@@ -242,14 +242,7 @@ public:
     gant_bench::peer::settings settings() const override {
         Model& m = const_cast<Model&>(model_);
         const hyper_parameters& h = m.hyper();
-        gant_bench::peer::settings s;
-        s.batch = h.batch;
-        s.n_critic = h.n_critic;
-        s.lr_generator = h.lr_generator;
-        s.lr_critic = h.lr_critic;
-        s.beta1 = h.beta1;
-        s.beta2 = h.beta2;
-        s.eps = h.eps;
+        gant_bench::peer::settings s = gant_bench::peer::settings_from(h);
         if constexpr (requires { m.lipschitz().p.lambda; }) s.lambda = m.lipschitz().p.lambda;
         return s;
     }
@@ -275,7 +268,7 @@ std::unique_ptr<gant_side> make_gant(const std::string& name, std::uint64_t seed
             seed, [](const hyper_parameters& h) { return flops_28(true, h.n_critic); });
     if (name == "dcgan64")
         return std::make_unique<gant_model<dcgan64_model>>(seed, [](const hyper_parameters&) { return flops_64(); });
-    throw std::invalid_argument("gant_bench_vs_libtorch: unknown workload '" + name +
+    throw std::invalid_argument("unknown workload '" + name +
                                 "' (choose from dcgan28, wgan_gp28, dcgan64)");
 }
 

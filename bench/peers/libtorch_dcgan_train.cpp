@@ -93,15 +93,7 @@ bool has_training_images(const std::filesystem::path& dir) {
 
 int train(const options& o) {
     gant_bench::peer::set_threads(int(o.threads));
-    const hyper_parameters h = gant_dcgan::default_hyper_parameters();
-    gant_bench::peer::settings s;
-    s.batch = h.batch;
-    s.n_critic = h.n_critic;
-    s.lr_generator = h.lr_generator;
-    s.lr_critic = h.lr_critic;
-    s.beta1 = h.beta1;
-    s.beta2 = h.beta2;
-    s.eps = h.eps;
+    gant_bench::peer::settings s = gant_bench::peer::settings_from(gant_dcgan::default_hyper_parameters());
     s.seed = o.seed;
 
     if (!has_training_images(o.data))

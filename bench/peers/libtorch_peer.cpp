@@ -286,30 +286,37 @@ private:
 
 }  // namespace
 
-std::unique_ptr<workload> make(const std::string& name, const settings& s) {
+namespace {
+
+// The networks, loss and sample shape of a named workload, built after torch::manual_seed.
+struct gan_definition {
+    nn::Sequential generator, critic;
+    loss_kind loss;
+    std::vector<int64_t> sample;
+    int64_t latent = 100;
+};
+
+gan_definition define(const std::string& name, const settings& s, const char* who) {
     torch::manual_seed(s.seed);
-    if (name == "dcgan28")
-        return std::make_unique<bench_workload>(generator28(1, 100), critic28(1, false), loss_kind::non_saturating,
-                                                std::vector<int64_t>{1, 28, 28}, 100, s);
-    if (name == "wgan_gp28")
-        return std::make_unique<bench_workload>(generator28(1, 100), critic28(1, true), loss_kind::wasserstein_gp,
-                                                std::vector<int64_t>{1, 28, 28}, 100, s);
-    if (name == "dcgan64")
-        return std::make_unique<bench_workload>(generator64(3, 100), critic64(3), loss_kind::non_saturating,
-                                                std::vector<int64_t>{3, 64, 64}, 100, s);
-    throw std::invalid_argument("gant_bench_vs_libtorch: no libtorch peer for workload '" + name + "'");
+    if (name == "dcgan28") return {generator28(1, 100), critic28(1, false), loss_kind::non_saturating, {1, 28, 28}};
+    if (name == "wgan_gp28") return {generator28(1, 100), critic28(1, true), loss_kind::wasserstein_gp, {1, 28, 28}};
+    if (name == "dcgan64") return {generator64(3, 100), critic64(3), loss_kind::non_saturating, {3, 64, 64}};
+    throw std::invalid_argument(std::string(who) + ": no libtorch peer for workload '" + name +
+                                "' (dcgan28, wgan_gp28 or dcgan64)");
+}
+
+}  // namespace
+
+std::unique_ptr<workload> make(const std::string& name, const settings& s) {
+    gan_definition d = define(name, s, "libtorch peer");
+    return std::make_unique<bench_workload>(std::move(d.generator), std::move(d.critic), d.loss, std::move(d.sample),
+                                            d.latent, s);
 }
 
 std::unique_ptr<trainer> make_trainer(const std::string& name, const settings& s) {
-    torch::manual_seed(s.seed);
-    if (name == "dcgan28")
-        return std::make_unique<gan_trainer>(generator28(1, 100), critic28(1, false), loss_kind::non_saturating,
-                                             std::vector<int64_t>{1, 28, 28}, 100, s);
-    if (name == "wgan_gp28")
-        return std::make_unique<gan_trainer>(generator28(1, 100), critic28(1, true), loss_kind::wasserstein_gp,
-                                             std::vector<int64_t>{1, 28, 28}, 100, s);
-    throw std::invalid_argument("libtorch trainer: no trainer for workload '" + name +
-                                "' (dcgan28 and wgan_gp28 only)");
+    gan_definition d = define(name, s, "libtorch trainer");
+    return std::make_unique<gan_trainer>(std::move(d.generator), std::move(d.critic), d.loss, std::move(d.sample),
+                                         d.latent, s);
 }
 
 void set_threads(int n) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "gant/train/hyper_parameters.hpp"
+
 namespace gant_bench::peer {
 
 /// The magnitudes both sides train with, copied from gant's gan<...>::default_hyper_parameters()
@@ -21,6 +23,20 @@ struct settings {
     double lambda = 10.0;  // gradient penalty weight (wgan_gp28 only)
     std::uint64_t seed = 0;
 };
+
+/// The settings of a gant model's hyper-parameters (lambda and seed keep their defaults: the
+/// penalty weight lives in the Lipschitz policy, the seed in the caller's options).
+inline settings settings_from(const gant::hyper_parameters& h) {
+    settings s;
+    s.batch = h.batch;
+    s.n_critic = h.n_critic;
+    s.lr_generator = h.lr_generator;
+    s.lr_critic = h.lr_critic;
+    s.beta1 = h.beta1;
+    s.beta2 = h.beta2;
+    s.eps = h.eps;
+    return s;
+}
 
 /// What one iteration reports, for the bench's correctness gate.
 struct step_result {
@@ -66,7 +82,7 @@ public:
     virtual std::size_t sample_size() const = 0;  // C*H*W of one image
 };
 
-/// name: "dcgan28" or "wgan_gp28" (the 1x28x28 networks). Seeds libtorch's generator with
+/// name: as make() ("dcgan28", "wgan_gp28" or "dcgan64"). Seeds libtorch's generator with
 /// s.seed (torch::manual_seed) before building the networks. Throws std::invalid_argument for
 /// another name.
 std::unique_ptr<trainer> make_trainer(const std::string& name, const settings& s);

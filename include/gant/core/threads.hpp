@@ -5,9 +5,11 @@
 // while the pool runs batch-parallel work, so the two never fight over the cores.
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gant/core/blas.hpp"
@@ -35,7 +37,10 @@ public:
 
     /// Runs fn(worker) on every worker (0 .. size()-1) and waits; worker 0 is the calling thread.
     /// fn is held by reference (a std::function over a reference_wrapper stores it inline), so a
-    /// call allocates nothing however large the caller's lambda is.
+    /// call allocates nothing however large the caller's lambda is. An exception thrown by fn on
+    /// any worker is rethrown here, on the calling thread, after every worker has finished (the
+    /// first one, when several throw): a worker thread must not terminate the process, and fn
+    /// must not be left running on other workers after the caller's frame is gone.
     template <class F>
     void run_on_all(F&& fn) {
         if (workers_.empty()) {
@@ -50,10 +55,15 @@ public:
             ++generation_;
         }
         wake_.notify_all();
-        job(0);
+        run_caught(job, 0);
         std::unique_lock lock(mutex_);
         done_.wait(lock, [this] { return pending_ == 0; });
         job_ = nullptr;
+        if (failure_) {
+            const std::exception_ptr failure = std::exchange(failure_, nullptr);
+            lock.unlock();
+            std::rethrow_exception(failure);
+        }
     }
 
     /// Calls fn(begin, end, worker) on contiguous slices of [0, n), one slice per worker.
@@ -72,6 +82,15 @@ public:
     }
 
 private:
+    void run_caught(const std::function<void(std::size_t)>& job, std::size_t worker) {
+        try {
+            job(worker);
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            if (!failure_) failure_ = std::current_exception();
+        }
+    }
+
     void worker_loop(std::size_t index, std::size_t seen) {
         for (;;) {
             const std::function<void(std::size_t)>* job;
@@ -82,7 +101,7 @@ private:
                 seen = generation_;
                 job = job_;
             }
-            (*job)(index);
+            run_caught(*job, index);
             {
                 std::lock_guard lock(mutex_);
                 if (--pending_ == 0) done_.notify_one();
@@ -104,6 +123,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_, done_;
     const std::function<void(std::size_t)>* job_ = nullptr;
+    std::exception_ptr failure_;  // the first exception a job threw in the current run_on_all
     std::size_t pending_ = 0, generation_ = 0;
     bool stopping_ = false;
 };

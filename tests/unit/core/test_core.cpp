@@ -2,7 +2,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "gant/core/rng.hpp"
 #include "gant/core/shape.hpp"
@@ -124,6 +128,27 @@ BOOST_AUTO_TEST_CASE(static_partition_is_fixed) {
     record(first);
     record(second);
     BOOST_TEST((first == second));
+}
+
+// A worker's exception reaches the caller (not std::terminate), only after every worker is done,
+// and the pool keeps working afterwards. Thrown on a helper thread, on the calling thread, and on
+// both at once.
+BOOST_AUTO_TEST_CASE(exceptions_reach_the_caller_after_all_workers_finish) {
+    thread_pool pool(3);
+    for (std::size_t thrower : {std::size_t{1}, std::size_t{0}, std::size_t{3}}) {  // 3: workers 0 and 2
+        std::atomic<int> finished{0};
+        BOOST_CHECK_THROW(pool.run_on_all([&](std::size_t w) {
+            const bool throws = thrower == 3 ? (w == 0 || w == 2) : w == thrower;
+            if (throws) throw std::runtime_error("worker " + std::to_string(w) + " failed");
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            finished++;
+        }),
+                          std::runtime_error);
+        BOOST_TEST(finished.load() == (thrower == 3 ? 1 : 2));
+    }
+    std::atomic<int> runs{0};
+    pool.run_on_all([&](std::size_t) { runs++; });
+    BOOST_TEST(runs.load() == 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(the_environment_variable_chooses_or_is_refused_in_one_sente
         (void)blas::detail::kernel_from_environment();
         BOOST_FAIL("an unknown kernel name was accepted");
     } catch (const std::runtime_error& e) {
-        BOOST_TEST(std::string(e.what()) == "GANT_SGEMM must be auto, openblas, avx2 or avx512, not 'fastest'");
+        BOOST_TEST(std::string(e.what()) == "gant: GANT_SGEMM must be auto, openblas, avx2 or avx512, not 'fastest'");
     }
     ::unsetenv("GANT_SGEMM");
 }

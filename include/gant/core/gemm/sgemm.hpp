@@ -59,10 +59,10 @@ inline sgemm_kernel kernel_from_environment() {
     for (sgemm_kernel k : {sgemm_kernel::openblas, sgemm_kernel::avx2, sgemm_kernel::avx512})
         if (std::string_view(value) == name(k)) {
             if (!supported(k))
-                throw std::runtime_error(std::string("GANT_SGEMM=") + value + " names a kernel this CPU does not support");
+                throw std::runtime_error(std::string("gant: GANT_SGEMM=") + value + " names a kernel this CPU does not support");
             return k;
         }
-    throw std::runtime_error(std::string("GANT_SGEMM must be auto, openblas, avx2 or avx512, not '") + value + "'");
+    throw std::runtime_error(std::string("gant: GANT_SGEMM must be auto, openblas, avx2 or avx512, not '") + value + "'");
 }
 
 inline std::atomic<sgemm_kernel>& active_kernel() {
@@ -78,7 +78,7 @@ inline sgemm_kernel active_sgemm_kernel() { return detail::active_kernel().load(
 /// Chooses the kernel for every later float GEMM in the process (for benchmarks and tests that
 /// compare kernels). Throws std::invalid_argument when the CPU cannot run it.
 inline void set_sgemm_kernel(sgemm_kernel k) {
-    if (!supported(k)) throw std::invalid_argument(std::string("the ") + name(k) + " GEMM kernel is not supported by this CPU");
+    if (!supported(k)) throw std::invalid_argument(std::string("gant: the ") + name(k) + " GEMM kernel is not supported by this CPU");
     detail::active_kernel().store(k, std::memory_order_relaxed);
 }
 
