@@ -25,9 +25,13 @@ public:
 
     std::size_t size() const { return workers_.size() + 1; }
 
+    /// Sets the number of workers. Asking for the current count keeps the running workers (and
+    /// their thread-local GEMM packing buffers): set_num_threads before each phase of a program
+    /// must not make the next step start on cold threads that allocate.
     void resize(std::size_t threads) {
-        stop();
         if (threads == 0) threads = 1;
+        if (threads == size()) return;
+        stop();
         stopping_ = false;
         // New workers start from the current generation: a job that finished before the resize
         // must not look like new work to them.

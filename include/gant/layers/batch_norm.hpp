@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "gant/core/parallel.hpp"
 #include "gant/layers/normalize.hpp"
 #include "gant/nn/layer.hpp"
 
@@ -59,7 +60,7 @@ public:
             throw std::invalid_argument("gant: batch_norm in training mode needs more than one value per channel, "
                                         "but got a batch of 1 sample with 1 value per channel (use a larger batch "
                                         "or inference mode)");
-        for (std::size_t c = 0; c < Channels; ++c) {
+        for_channels(ctx, n, [&](std::size_t c) {
             const auto g = group_of(c, n);
             if (batch_statistics_) {
                 const auto m = normalize::measure(g, x.data());
@@ -74,34 +75,37 @@ public:
                 stats_[c] = {running_mean_.value(c), T(1) / std::sqrt(running_var_.value(c) + epsilon)};
             }
             normalize::forward(g, stats_[c], coefficients(), x.data(), y.data());
-        }
+        });
     }
 
     void backward(const tensor<T>& x, const tensor<T>&, const tensor<T>& dy, tensor<T>* dx, bool accumulate,
-                  const pass_context&) {
+                  const pass_context& ctx) {
         const std::size_t n = x.shape(0);
         const auto grads = accumulate ? gradients() : normalize::affine_grad<T>{};
-        for (std::size_t c = 0; c < Channels; ++c)
+        for_channels(ctx, n, [&](std::size_t c) {
             normalize::backward(group_of(c, n), stats_[c], batch_statistics_, coefficients(), x.data(), dy.data(),
                                 dx ? dx->data() : nullptr, grads);
+        });
     }
 
     void forward_tangent(const tensor<T>& x, const tensor<T>&, const tensor<T>& xdot, tensor<T>& ydot,
-                         const pass_context&) {
+                         const pass_context& ctx) {
         const std::size_t n = x.shape(0);
-        for (std::size_t c = 0; c < Channels; ++c)
+        for_channels(ctx, n, [&](std::size_t c) {
             normalize::tangent(group_of(c, n), stats_[c], batch_statistics_, coefficients(), x.data(), xdot.data(),
                                ydot.data());
+        });
     }
 
     void backward_paired(const tensor<T>& x, const tensor<T>&, const tensor<T>& xdot, const tensor<T>&,
                          const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
-                         const pass_context&) {
+                         const pass_context& ctx) {
         const std::size_t n = x.shape(0);
-        for (std::size_t c = 0; c < Channels; ++c)
+        for_channels(ctx, n, [&](std::size_t c) {
             normalize::backward_paired(group_of(c, n), stats_[c], batch_statistics_, coefficients(), x.data(),
                                        xdot.data(), ybar.data(), ydotbar.data(), xbar ? xbar->data() : nullptr,
                                        xdotbar ? xdotbar->data() : nullptr, gradients());
+        });
     }
 
     template <class F>
@@ -118,6 +122,16 @@ public:
     }
 
 private:
+    // Channels are independent groups (each touches only its own elements, statistics and
+    // gamma/beta gradient entries), so they split over the pool with results identical to one
+    // thread's.
+    template <class Body>
+    static void for_channels(const pass_context& ctx, std::size_t n, Body&& body) {
+        split_items(ctx, Channels, n * In::size, [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t c = begin; c < end; ++c) body(c);
+        });
+    }
+
     static normalize::group group_of(std::size_t c, std::size_t n) {
         return normalize::group::across_batch(c, n, Channels, plane);
     }

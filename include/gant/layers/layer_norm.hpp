@@ -14,6 +14,7 @@
 #include <cmath>
 #include <vector>
 
+#include "gant/core/parallel.hpp"
 #include "gant/layers/normalize.hpp"
 #include "gant/nn/layer.hpp"
 
@@ -39,38 +40,40 @@ public:
     parameter<T>& gamma() { return gamma_; }
     parameter<T>& beta() { return beta_; }
 
-    void forward(const tensor<T>& x, tensor<T>& y, const pass_context&) {
+    void forward(const tensor<T>& x, tensor<T>& y, const pass_context& ctx) {
         const std::size_t n = x.shape(0);
         if (stats_.size() != n) stats_.resize(n);  // once per batch size
-        for (std::size_t i = 0; i < n; ++i) {
+        for_samples(ctx, n, [&](std::size_t i, normalize::affine_grad<T>) {
             const auto g = group_of(i);
             const auto m = normalize::measure(g, x.data());
             stats_[i] = {m.mean, T(1) / std::sqrt(m.variance + epsilon)};
             normalize::forward(g, stats_[i], coefficients(), x.data(), y.data());
-        }
+        });
     }
 
     void backward(const tensor<T>& x, const tensor<T>&, const tensor<T>& dy, tensor<T>* dx, bool accumulate,
-                  const pass_context&) {
-        const auto grads = accumulate ? gradients() : normalize::affine_grad<T>{};
-        for (std::size_t i = 0, n = x.shape(0); i < n; ++i)
+                  const pass_context& ctx) {
+        with_gradients(ctx, x.shape(0), accumulate, [&](std::size_t i, normalize::affine_grad<T> grads) {
             normalize::backward(group_of(i), stats_[i], true, coefficients(), x.data(), dy.data(),
                                 dx ? dx->data() : nullptr, grads);
+        });
     }
 
     void forward_tangent(const tensor<T>& x, const tensor<T>&, const tensor<T>& xdot, tensor<T>& ydot,
-                         const pass_context&) {
-        for (std::size_t i = 0, n = x.shape(0); i < n; ++i)
+                         const pass_context& ctx) {
+        for_samples(ctx, x.shape(0), [&](std::size_t i, normalize::affine_grad<T>) {
             normalize::tangent(group_of(i), stats_[i], true, coefficients(), x.data(), xdot.data(), ydot.data());
+        });
     }
 
     void backward_paired(const tensor<T>& x, const tensor<T>&, const tensor<T>& xdot, const tensor<T>&,
                          const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
-                         const pass_context&) {
-        for (std::size_t i = 0, n = x.shape(0); i < n; ++i)
+                         const pass_context& ctx) {
+        with_gradients(ctx, x.shape(0), true, [&](std::size_t i, normalize::affine_grad<T> grads) {
             normalize::backward_paired(group_of(i), stats_[i], true, coefficients(), x.data(), xdot.data(),
                                        ybar.data(), ydotbar.data(), xbar ? xbar->data() : nullptr,
-                                       xdotbar ? xdotbar->data() : nullptr, gradients());
+                                       xdotbar ? xdotbar->data() : nullptr, grads);
+        });
     }
 
     template <class F>
@@ -82,6 +85,42 @@ public:
     void visit_buffers(F&&) {}
 
 private:
+    // Samples are independent groups and split over the pool, without parameter gradients ...
+    template <class Body>
+    void for_samples(const pass_context& ctx, std::size_t n, Body&& body) {
+        split_items(ctx, n, n * In::size, [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t i = begin; i < end; ++i) body(i, normalize::affine_grad<T>{});
+        });
+    }
+
+    // ... and with them: gamma and beta gradients sum over samples, so with several workers each
+    // gets zeroed private sums, added to the parameters' gradients in worker order afterwards (the
+    // result is the same run to run for a given thread count). One worker adds directly.
+    template <class Body>
+    void with_gradients(const pass_context& ctx, std::size_t n, bool accumulate, Body&& body) {
+        const std::size_t workers = split_workers(ctx, n, n * In::size);
+        if (!accumulate || workers <= 1) {
+            const auto grads = accumulate ? gradients() : normalize::affine_grad<T>{};
+            split_items(ctx, n, n * In::size, [&](std::size_t begin, std::size_t end, std::size_t) {
+                for (std::size_t i = begin; i < end; ++i) body(i, grads);
+            });
+            return;
+        }
+        if (private_grads_.size() < workers * 2 * Channels) private_grads_.resize(workers * 2 * Channels);
+        std::fill(private_grads_.begin(), private_grads_.begin() + workers * 2 * Channels, T(0));
+        split_items(ctx, n, n * In::size, [&](std::size_t begin, std::size_t end, std::size_t worker) {
+            T* sums = private_grads_.data() + worker * 2 * Channels;
+            for (std::size_t i = begin; i < end; ++i) body(i, normalize::affine_grad<T>{sums, sums + Channels});
+        });
+        for (std::size_t w = 0; w < workers; ++w) {
+            const T* sums = private_grads_.data() + w * 2 * Channels;
+            for (std::size_t c = 0; c < Channels; ++c) {
+                gamma_.grad(c) += sums[c];
+                beta_.grad(c) += sums[Channels + c];
+            }
+        }
+    }
+
     static normalize::group group_of(std::size_t i) { return normalize::group::within_sample(i, Channels, plane); }
     normalize::affine<T> coefficients() const { return {gamma_.data(), beta_.data()}; }
     normalize::affine_grad<T> gradients() { return {gamma_.grad_data(), beta_.grad_data()}; }
@@ -89,6 +128,7 @@ private:
     parameter<T> gamma_, beta_;
     // Each sample's mean and 1/s from the last forward, for the later passes over the same batch.
     std::vector<normalize::statistics<T>> stats_;
+    std::vector<T> private_grads_;  // [worker][gamma sums | beta sums], for with_gradients
 };
 
 /// layer_norm<C>: per-sample normalisation over every element, per-channel scale and shift, for

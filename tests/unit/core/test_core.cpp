@@ -3,11 +3,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "gant/core/parallel.hpp"
 #include "gant/core/rng.hpp"
 #include "gant/core/shape.hpp"
 #include "gant/core/threads.hpp"
@@ -113,6 +116,57 @@ BOOST_AUTO_TEST_CASE(resize_after_work_runs_only_new_jobs) {
     }
     pool.run_on_all([&](std::size_t) { runs++; });
     BOOST_TEST(runs.load() > 0);
+}
+
+// set_num_threads(n) when the pool already has n workers keeps them: the next step must not
+// start on new threads (their first GEMM allocates packing buffers).
+BOOST_AUTO_TEST_CASE(resize_to_the_same_count_keeps_the_workers) {
+    thread_pool pool(2);
+    auto worker_ids = [&] {
+        std::set<std::thread::id> ids;
+        std::mutex m;
+        for (int rep = 0; rep < 5; ++rep)
+            pool.run_on_all([&](std::size_t) {
+                std::lock_guard lock(m);
+                ids.insert(std::this_thread::get_id());
+            });
+        return ids;
+    };
+    const auto before = worker_ids();
+    pool.resize(2);
+    BOOST_TEST((worker_ids() == before));
+    pool.resize(3);
+    BOOST_TEST(pool.size() == 3u);
+    BOOST_TEST(worker_ids().size() == 3u);
+    pool.resize(0);  // 0 means 1: the calling thread alone
+    BOOST_TEST(pool.size() == 1u);
+}
+
+// split_items: every item exactly once, on one thread below the threshold, on every worker of
+// the pool above it, in contiguous slices.
+BOOST_AUTO_TEST_CASE(split_items_covers_each_item_once) {
+    thread_pool pool(2);
+    pass_context ctx;
+    ctx.pool = &pool;
+    for (std::size_t items : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1000}}) {
+        for (std::size_t work : {std::size_t{10}, default_parallel_threshold}) {
+            std::vector<std::atomic<int>> hits(items);
+            std::atomic<int> slices{0};
+            std::set<std::size_t> workers;
+            std::mutex m;
+            split_items(ctx, items, work, [&](std::size_t b, std::size_t e, std::size_t w) {
+                BOOST_TEST(b < e);
+                for (std::size_t i = b; i < e; ++i) hits[i]++;
+                slices++;
+                std::lock_guard lock(m);
+                workers.insert(w);
+            });
+            for (auto& h : hits) BOOST_TEST(h.load() == 1);
+            const bool split = work >= parallel_threshold() && items >= 2;
+            BOOST_TEST(slices.load() == (split ? 2 : 1));
+            BOOST_TEST(workers.size() == (split ? 2u : 1u));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(static_partition_is_fixed) {

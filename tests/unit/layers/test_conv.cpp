@@ -12,6 +12,7 @@
 #include "gant/layers/dense.hpp"
 #include "gant/layers/pointwise.hpp"
 #include "conv_fixtures.hpp"
+#include "two_threads.hpp"
 #include "support/gradcheck.hpp"
 
 // Counts heap allocations so a test can check that a warmed-up pass allocates nothing. (GCC
@@ -38,6 +39,8 @@ using namespace gant;
 using gant::testing::check_layers;
 using gant::testing::check_network;
 using gant::testing::gradcheck_options;
+using gant::testing::on_two_threads;
+using gant::testing::two_thread_pool;
 
 namespace {
 
@@ -127,52 +130,6 @@ void set_fold(Net& net, std::size_t columns) {
             ...);
     }(std::make_index_sequence<Net::depth>{});
 }
-
-// Two-thread runs use pools of their own, passed through pass_context, rather than resizing the
-// default pool: core/threads.hpp starts new workers with generation 0, so growing a pool that
-// has already run jobs makes the new worker run a stale (null) job.
-thread_pool& two_thread_pool() {
-    static thread_pool pool(2);
-    return pool;
-}
-
-/// Test-only wrapper: runs layer L on two_thread_pool() whatever pool the caller passes, so the
-/// shared gradient testbed exercises the multi-worker path (private gradient accumulators).
-template <class Inner>
-struct on_two_threads_impl : Inner {
-    using T = typename Inner::scalar;
-    static pass_context two(const pass_context& c) {
-        pass_context r = c;
-        r.pool = &two_thread_pool();
-        return r;
-    }
-    void forward(const tensor<T>& x, tensor<T>& y, const pass_context& c) { Inner::forward(x, y, two(c)); }
-    void backward(const tensor<T>& x, const tensor<T>& y, const tensor<T>& dy, tensor<T>* dx, bool acc,
-                  const pass_context& c) {
-        Inner::backward(x, y, dy, dx, acc, two(c));
-    }
-    void forward_tangent(const tensor<T>& x, const tensor<T>& y, const tensor<T>& xd, tensor<T>& yd,
-                         const pass_context& c) {
-        Inner::forward_tangent(x, y, xd, yd, two(c));
-    }
-    void backward_paired(const tensor<T>& x, const tensor<T>& y, const tensor<T>& xd, const tensor<T>& yd,
-                         const tensor<T>& yb, const tensor<T>& ydb, tensor<T>* xb, tensor<T>* xdb,
-                         const pass_context& c) {
-        Inner::backward_paired(x, y, xd, yd, yb, ydb, xb, xdb, two(c));
-    }
-};
-
-template <class L>
-struct on_two_threads {
-    static constexpr const char* name = L::name;
-    using expects = typename L::expects;
-    template <class In>
-    static constexpr bool accepts = L::template accepts<In>;
-    template <class In>
-    using output_shape = typename L::template output_shape<In>;
-    template <class In, class T, class B>
-    using impl = on_two_threads_impl<typename L::template impl<In, T, B>>;
-};
 
 }  // namespace
 

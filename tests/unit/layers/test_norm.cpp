@@ -12,11 +12,13 @@
 #include "gant/layers/pointwise.hpp"
 #include "support/gradcheck.hpp"
 #include "unit/layers/norm_fixtures.hpp"
+#include "unit/layers/two_threads.hpp"
 
 using namespace gant;
 using gant::testing::check_layers;
 using gant::testing::check_network;
 using gant::testing::gradcheck_options;
+using gant::testing::on_two_threads;
 namespace fx = gant_fixtures::norm;
 
 namespace {
@@ -135,6 +137,15 @@ BOOST_AUTO_TEST_CASE(bias_before_norm_gets_no_gradient) {
 BOOST_AUTO_TEST_CASE(mlp_training_two_norms) {
     check_layers<shape<3>, dense<3, 6>, gant::tanh, batch_norm<6>, dense<6, 5>, softplus, batch_norm<5, false>,
                  dense<5, 1>>(batch_of(7));
+}
+
+// Channels split over the pool (2 + 3 of 5): every pass, in training and inference mode.
+BOOST_AUTO_TEST_CASE(two_threads_training) {
+    check_layers<shape<4>, dense<4, 5, false>, on_two_threads<batch_norm<5>>, gant::tanh, dense<5, 2>>(batch_of(5));
+}
+BOOST_AUTO_TEST_CASE(two_threads_inference) {
+    net_t<shape<5, 2, 3>, on_two_threads<batch_norm<5>>> net;
+    check_inference(net, 4);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_one_value_per_channel_in_training) {
@@ -287,6 +298,13 @@ BOOST_AUTO_TEST_CASE(vector_matches_wgan_gp_reference) {
     layer_norm_against_pytorch(net, fx::ln_vector_batch, fx::ln_vector_gamma, fx::ln_vector_beta, fx::ln_vector_x,
                                fx::ln_vector_g, fx::ln_vector_y, fx::ln_vector_dx, fx::ln_vector_dgamma,
                                fx::ln_vector_dbeta);
+}
+
+// Samples split over the pool (2 + 3 of 5), the gamma and beta gradients summed from each
+// worker's private sums.
+BOOST_AUTO_TEST_CASE(two_threads_gradients) {
+    check_layers<shape<3, 5, 7>, on_two_threads<layer_norm<3>>>(batch_of(5));
+    check_layers<shape<5>, dense<5, 8>, on_two_threads<layer_norm<8>>, gant::tanh, dense<8, 3>>(batch_of(5));
 }
 
 // Each sample is normalised on its own: changing sample 0 leaves sample 1's output unchanged.

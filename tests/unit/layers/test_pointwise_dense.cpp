@@ -4,8 +4,13 @@
 #include "gant/layers/dense.hpp"
 #include "gant/layers/pointwise.hpp"
 #include "support/gradcheck.hpp"
+#include "unit/layers/two_threads.hpp"
+
+#include <cmath>
+#include <limits>
 
 using namespace gant;
+using gant::testing::on_two_threads;
 using gant::testing::check_layers;
 using gant::testing::gradcheck_options;
 
@@ -61,6 +66,58 @@ BOOST_AUTO_TEST_CASE(leaky_relu_slope) {
     const auto& y = net.forward(x);
     BOOST_TEST(y(0, 0) == -0.2);
     BOOST_TEST(y(0, 1) == 3.0);
+}
+
+// The branch-free form max(a, 0) + slope * min(a, 0) must keep what the branch gave: NaN stays
+// NaN (a NaN check downstream must see it), infinities keep their side, -0 stays -0.
+BOOST_AUTO_TEST_CASE(leaky_relu_special_values) {
+    network<shape<4>, float, backend::cpu, leaky_relu<>> net;
+    const float inf = std::numeric_limits<float>::infinity();
+    tensor<float> x = {{std::numeric_limits<float>::quiet_NaN(), inf, -inf, -0.0f}};
+    const auto& y = net.forward(x);
+    BOOST_TEST(std::isnan(y(0, 0)));
+    BOOST_TEST(y(0, 1) == inf);
+    BOOST_TEST(y(0, 2) == -inf);
+    BOOST_TEST(y(0, 3) == 0.0f);
+    BOOST_TEST(std::signbit(y(0, 3)));
+}
+
+// Activations split their elements over the pool: the gradient testbed on two workers with
+// every pass split (slices of 2 + 3 samples' elements), then a float batch large enough to be
+// split by the default threshold, bit for bit against one thread in every pass.
+BOOST_AUTO_TEST_CASE(two_threads_gradients) {
+    gradcheck_options o = away_from_kinks();
+    o.batch = 5;
+    check_layers<shape<5>, dense<5, 7>, on_two_threads<leaky_relu<>>, dense<7, 4>, on_two_threads<gant::tanh>,
+                 dense<4, 1>>(o);
+}
+
+BOOST_AUTO_TEST_CASE(two_threads_equal_one_thread) {
+    using net_t = network<shape<3, 16, 16>, float, backend::cpu, gant::tanh, leaky_relu<>, softplus>;
+    constexpr std::size_t batch = 64, features = 3 * 16 * 16;
+    static_assert(batch * features >= default_parallel_threshold, "the batch must be split by default");
+    rng r(5);
+    tensor<float> x({batch, features}), xdot({batch, features}), ybar({batch, features}), ydotbar({batch, features});
+    for (auto* t : {&x, &xdot, &ybar, &ydotbar})
+        for (auto& v : *t) v = float(2 * r.normal());
+    thread_pool one(1), two(2);
+    auto run = [&](thread_pool& pool) {
+        pass_context ctx;
+        ctx.pool = &pool;
+        net_t net;
+        std::vector<tensor<float>> out;
+        out.push_back(net.forward(x, ctx));
+        out.push_back(net.forward_tangent(xdot, ctx));
+        tensor<float> dx, xbar, xdotbar;
+        net.backward(ybar, &dx, true, ctx);
+        out.push_back(dx);
+        net.backward_paired(ybar, ydotbar, &xbar, &xdotbar, ctx);
+        out.push_back(xbar);
+        out.push_back(xdotbar);
+        return out;
+    };
+    const auto a = run(one), b = run(two);
+    for (std::size_t k = 0; k < a.size(); ++k) BOOST_TEST((a[k] == b[k]), "pass " << k << " differs");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
