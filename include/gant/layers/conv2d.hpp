@@ -64,9 +64,9 @@ public:
         if (scratch_.size() < pool.size()) scratch_.resize(pool.size());
         chunk = std::max<std::size_t>(chunk, 1);
         const bool private_grads = workers > 1 && (weight_grad || bias_grad);
-        // thread_pool::parallel_for's slicing (worker i takes [n*i/w, n*(i+1)/w)), but handed to
-        // run_on_all through std::ref: parallel_for wraps its own capturing lambda in a
-        // std::function, which allocates on every call, and a training step must not allocate.
+        // The slicing of thread_pool::parallel_for and split_items (core/parallel.hpp): worker i
+        // takes [n*i/w, n*(i+1)/w). Written out here because each worker also sets up its own
+        // private gradient accumulators; run_on_all holds the lambda by reference, no allocation.
         auto slice = [&](std::size_t worker) {
             if (worker >= workers) return;
             const std::size_t begin = batch * worker / workers, end = batch * (worker + 1) / workers;
