@@ -362,6 +362,7 @@ struct options {
     std::string json_file;
     bool default_malloc = false;
     std::size_t gant_only = 0;
+    std::vector<long long> pool_spin_us;  // empty: the pool's default
 };
 
 struct record {
@@ -550,8 +551,9 @@ int main(int argc, char** argv) {
     // that share one core's FMA units, the spinning thread steals the core from the working one
     // and libtorch's 2-thread step ran 8-20x slower than its 1-thread step: a broken peer, not a
     // fair one. libgomp reads OMP_WAIT_POLICY only when it loads, so the bench sets PASSIVE
-    // (idle threads sleep; gant's own pool also sleeps) and re-executes itself. An explicit
-    // OMP_WAIT_POLICY in the environment is respected.
+    // (idle threads sleep) and re-executes itself. An explicit OMP_WAIT_POLICY in the environment
+    // is respected. gant's pool polls for at most thread_pool::default_spin_time before it
+    // sleeps; --pool-spin-us 0 makes it sleep at once, like the peer.
     if (!std::getenv("OMP_WAIT_POLICY")) {
         setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
         execv("/proc/self/exe", argv);
@@ -574,6 +576,12 @@ int main(int argc, char** argv) {
     app.add_option("--gant-only", o.gant_only,
                    "profiling: build the first workload's gant model only, run this many steps at the first "
                    "thread count, print the median step time, exit (run under perf)");
+    app.add_option("--pool-spin-us", o.pool_spin_us,
+                   "microseconds gant's pool threads poll before they sleep (0: sleep at once; default: " +
+                       std::to_string(thread_pool::default_spin_time.count()) +
+                       "); with --gant-only, several values alternate step by step and each gets its median")
+        ->delimiter(',')
+        ->check(CLI::Range(0LL, 1000000LL));
     app.add_flag("--default-malloc", o.default_malloc,
                  "keep glibc's default mmap / trim thresholds (by default large blocks stay in the heap)");
     CLI11_PARSE(app, argc, argv);
@@ -585,6 +593,7 @@ int main(int argc, char** argv) {
         mallopt(M_MMAP_THRESHOLD, 1 << 30);
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
     }
+    if (!o.pool_spin_us.empty()) default_pool().set_spin_time(std::chrono::microseconds(o.pool_spin_us.front()));
     if (std::getenv("GANT_BENCH_TRACE_ALLOCATIONS")) {
         void* warm[2];
         backtrace(warm, 2);  // loads the unwinder now, not inside a counted allocation
@@ -596,15 +605,24 @@ int main(int argc, char** argv) {
         const std::string name = o.workloads.front();
         std::unique_ptr<gant_side> g = make_gant(name, o.seed);
         const gate check{name, name == "wgan_gp28", g->settings().lambda};
-        std::vector<double> t;
-        for (std::size_t i = 0; i < o.gant_only; ++i) {
+        // Several spin times take turns step by step, so that a drift of the machine's speed
+        // (these VMs drift by tens of percent within minutes) hits them alike.
+        const std::size_t settings = std::max<std::size_t>(o.pool_spin_us.size(), 1);
+        std::vector<std::vector<double>> t(settings);
+        for (std::size_t i = 0; i < o.gant_only * settings; ++i) {
+            const std::size_t k = i % settings;
+            if (!o.pool_spin_us.empty()) default_pool().set_spin_time(std::chrono::microseconds(o.pool_spin_us[k]));
             const auto start = clock_type::now();
             const step_result r = g->step();
-            t.push_back(seconds_since(start));
+            t[k].push_back(seconds_since(start));
             check.check("gant", r, false);
         }
-        std::printf("%s: gant only, %d threads, %zu steps, median %.1f ms\n", name.c_str(), o.threads.front(),
-                    o.gant_only, median(t) * 1e3);
+        for (std::size_t k = 0; k < settings; ++k) {
+            std::printf("%s: gant only, %d threads, %zu steps, median %.1f ms", name.c_str(), o.threads.front(),
+                        o.gant_only, median(t[k]) * 1e3);
+            if (!o.pool_spin_us.empty()) std::printf(" (pool spin %lld us)", o.pool_spin_us[k]);
+            std::printf("\n");
+        }
         return 0;
     }
     std::vector<record> rec;

@@ -6,6 +6,11 @@
 //   gant_libtorch_dcgan --minutes 5 --threads 2 --seed 0 --out out/libtorch_dcgan
 //   gant_eval out/libtorch_dcgan/samples.idx
 //
+// --workload wgan_gp28 trains the bench's libtorch WGAN-GP instead (the same DCGAN shapes, layer
+// norm in the critic, the penalty by double backprop), next to gant's wgan_gp example:
+//
+//   gant_libtorch_dcgan --workload wgan_gp28 --iterations 700 --threads 1 --out out/libtorch_wgan_gp
+//
 // Everything around the networks is gant's dcgan example's (examples/common/trainer.hpp), so the
 // comparison differs only in the library that trains: the same hyper-parameters (gant's
 // default_hyper_parameters() for that gan type), the same data order (gant's batch_source on the
@@ -33,7 +38,9 @@
 #include "gant/data/idx.hpp"
 #include "gant/gan.hpp"
 #include "gant/io/png.hpp"
+#include "gant/lipschitz/gradient_penalty.hpp"
 #include "gant/loss/minimax.hpp"
+#include "gant/loss/wasserstein.hpp"
 #include "gant/topology/dcgan.hpp"
 #include "libtorch_peer.hpp"
 
@@ -42,8 +49,9 @@ namespace {
 using namespace gant;
 using clock_type = std::chrono::steady_clock;
 using data_shape = image<1, 28, 28>;
-// Only for its default hyper-parameters: the gan type of examples/dcgan.
+// Only for their default hyper-parameters: the gan types of examples/dcgan and examples/wgan_gp.
 using gant_dcgan = gan<topology::dcgan<data_shape, shape<100>>, loss::non_saturating, lipschitz::none>;
+using gant_wgan_gp = gan<topology::dcgan<data_shape, shape<100>>, loss::wasserstein, lipschitz::gradient_penalty>;
 
 constexpr const char* name = "gant_libtorch_dcgan";
 constexpr int usage_error = 2;  // as gant's examples (examples/common/options.hpp)
@@ -54,6 +62,7 @@ constexpr std::uint64_t data_stream = 100, grid_stream = 101, samples_stream = 1
 constexpr std::size_t grid_side = 8, samples_chunk = 250;
 
 struct options {
+    std::string workload = "dcgan28";  // or "wgan_gp28"
     std::filesystem::path data = data::default_data_dir;
     double minutes = 5.0;
     std::size_t iterations = 0;  // 0: no iteration limit
@@ -93,7 +102,10 @@ bool has_training_images(const std::filesystem::path& dir) {
 
 int train(const options& o) {
     gant_bench::peer::set_threads(int(o.threads));
-    gant_bench::peer::settings s = gant_bench::peer::settings_from(gant_dcgan::default_hyper_parameters());
+    const bool wgan_gp = o.workload == "wgan_gp28";
+    gant_bench::peer::settings s = gant_bench::peer::settings_from(
+        wgan_gp ? gant_wgan_gp::default_hyper_parameters() : gant_dcgan::default_hyper_parameters());
+    if (wgan_gp) s.lambda = gant_wgan_gp::lipschitz_type::params{}.lambda;
     s.seed = o.seed;
 
     if (!has_training_images(o.data))
@@ -111,7 +123,7 @@ int train(const options& o) {
         std::filesystem::create_directories(o.out, ec);
         if (ec || !std::filesystem::is_directory(o.out))
             return fail("cannot create the output folder " + o.out.string() + " (" + ec.message() + ")");
-        t = gant_bench::peer::make_trainer("dcgan28", s);
+        t = gant_bench::peer::make_trainer(o.workload, s);
     } catch (const std::exception& e) {
         return fail(e.what());
     }
@@ -119,10 +131,11 @@ int train(const options& o) {
 
     const double budget = 60.0 * o.minutes;
     if (!o.quiet)
-        std::fprintf(stderr, "[%s] %s; libtorch DCGAN on %zu images of %s; batch %zu, Adam lr %g/%g, %zu thread%s, "
-                             "seed %llu; %s; outputs in %s\n",
-                     name, gant_bench::peer::describe().c_str(), dataset.size(), o.data.string().c_str(), s.batch,
-                     s.lr_generator, s.lr_critic, o.threads, o.threads == 1 ? "" : "s",
+        std::fprintf(stderr, "[%s] %s; libtorch %s on %zu images of %s; batch %zu, Adam lr %g/%g betas (%g, %g), "
+                             "n_critic %zu, %zu thread%s, seed %llu; %s; outputs in %s\n",
+                     name, gant_bench::peer::describe().c_str(), o.workload.c_str(), dataset.size(),
+                     o.data.string().c_str(), s.batch, s.lr_generator, s.lr_critic, s.beta1, s.beta2, s.n_critic,
+                     o.threads, o.threads == 1 ? "" : "s",
                      static_cast<unsigned long long>(o.seed),
                      o.iterations ? ("until iteration " + std::to_string(o.iterations) +
                                      (o.minutes > 0 ? " or " + duration(budget) : std::string()))
@@ -203,9 +216,13 @@ int train(const options& o) {
 int main(int argc, char** argv) {
     options o;
     CLI::App app{std::string(name) +
-                 ": trains gant_bench_vs_libtorch's libtorch DCGAN (dcgan28) on Fashion-MNIST, for comparison with "
-                 "gant's dcgan example, and writes grid.png and samples.idx into --out; progress goes to stderr."};
+                 ": trains gant_bench_vs_libtorch's libtorch DCGAN (dcgan28) or WGAN-GP (wgan_gp28) on Fashion-MNIST, "
+                 "for comparison with gant's dcgan and wgan_gp examples, and writes grid.png and samples.idx into "
+                 "--out; progress goes to stderr."};
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--workload", o.workload, "dcgan28 (gant's dcgan example) or wgan_gp28 (its wgan_gp example)")
+        ->check(CLI::IsMember({"dcgan28", "wgan_gp28"}))
+        ->capture_default_str();
     app.add_option("--data", o.data, "folder with train-images-idx3-ubyte[.gz]")->capture_default_str();
     auto* minutes = app.add_option("--minutes", o.minutes,
                                    "train for M minutes of wall-clock time (default 5 unless --iterations is given)")

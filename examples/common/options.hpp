@@ -3,12 +3,14 @@
 //
 //   --data DIR  --steps N | --minutes M  --batch B  --seed S  --threads T  --out DIR
 //   --samples N  --resume FILE  --checkpoint-every N  --eval  --log-every N
-//   --lr-g LR  --lr-d LR  --n-critic K  --ema DECAY  [--lambda L  --clip C  --div-k K  --div-p P  --gamma G]
+//   --lr-g LR  --lr-d LR  [--beta1 B1  --beta2 B2]  --n-critic K  --ema DECAY
+//   [--lambda L  --clip C  --div-k K  --div-p P  --gamma G]
 //   --limit N  --smoke  --quiet  --help
 //
-// The policy flags in brackets appear only in the families whose policies have that magnitude
-// (--lambda for the gradient penalty, --clip for weight clipping, ...), so `wgan --lambda 10` is
-// refused instead of silently ignored. A bad flag or value is one sentence on stderr and exit
+// The flags in brackets appear only in the families that have that magnitude (Adam's betas where
+// the family trains with Adam, --lambda for the gradient penalty, --clip for weight clipping,
+// ...), so `wgan --lambda 10` or `wgan --beta1 0.5` (RMSProp) is refused instead of silently
+// ignored. A bad flag or value is one sentence on stderr and exit
 // code 2; --help prints the options with this family's defaults.
 #include <CLI/CLI.hpp>
 
@@ -54,6 +56,7 @@ struct options {
     bool eval = false;
     std::size_t log_every = 25;
     std::optional<double> lr_generator, lr_critic;
+    std::optional<double> beta1, beta2;  // Adam's moment decays (families trained with Adam only)
     std::optional<std::size_t> n_critic;
     std::optional<double> ema;  // decay of the generator's weight average used for samples (0: off)
     std::optional<double> lambda, clip, div_k, div_p, gamma;  // policy magnitudes
@@ -135,6 +138,15 @@ std::optional<int> parse_options(int argc, char** argv, const example_info& info
     add_optional(app, "--lr-d", o.lr_critic, "critic learning rate (default for this family: " +
                                                  number(defaults.lr_critic) + ")")
         ->check(CLI::Range(1e-12, 10.0));
+    if (defaults.optimizer == optimizer_kind::adam) {
+        // beta2 = 1 would freeze the second moment at its bias-corrected first value; both stay below 1.
+        add_optional(app, "--beta1", o.beta1, "Adam's first-moment decay (default for this family: " +
+                                                  number(defaults.beta1) + ")")
+            ->check(CLI::Range(0.0, 0.999999));
+        add_optional(app, "--beta2", o.beta2, "Adam's second-moment decay (default for this family: " +
+                                                  number(defaults.beta2) + ")")
+            ->check(CLI::Range(0.0, 0.999999));
+    }
     add_optional(app, "--n-critic", o.n_critic, "critic steps per generator step (default for this family: " +
                                                     std::to_string(defaults.n_critic) + ")")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));

@@ -369,6 +369,8 @@ run_result train(const options& o, const example_info& info,
         if (o.n_critic) h.n_critic = *o.n_critic;
         if (o.lr_generator) h.lr_generator = *o.lr_generator;
         if (o.lr_critic) h.lr_critic = *o.lr_critic;
+        if (o.beta1) h.beta1 = *o.beta1;
+        if (o.beta2) h.beta2 = *o.beta2;
         if (o.ema) {
             h.ema = *o.ema > 0;
             if (h.ema) h.ema_decay = *o.ema;
@@ -425,8 +427,12 @@ run_result train(const options& o, const example_info& info,
     const std::optional<std::size_t> target = o.steps;
     const double budget = 60.0 * o.minutes.value_or(options::default_minutes);
     if (!o.quiet) {
-        char lr[96];
-        std::snprintf(lr, sizeof lr, "%s lr %g/%g", to_string(h.optimizer), h.lr_generator, h.lr_critic);
+        char lr[128];
+        if (h.optimizer == optimizer_kind::adam)
+            std::snprintf(lr, sizeof lr, "adam lr %g/%g betas (%g, %g)", h.lr_generator, h.lr_critic, h.beta1,
+                          h.beta2);
+        else
+            std::snprintf(lr, sizeof lr, "%s lr %g/%g", to_string(h.optimizer), h.lr_generator, h.lr_critic);
         std::fprintf(stderr, "[%s] %s + %s + %s on %zu images of %s; batch %zu, %s, n_critic %zu, %zu thread%s, seed %llu\n",
                      name, S::to_string().c_str(), Model::loss_type::name, Model::lipschitz_type::name, dataset.size(),
                      o.data.string().c_str(), h.batch, lr, h.n_critic, threads, threads == 1 ? "" : "s",

@@ -153,12 +153,6 @@ struct cpu {
             }
     }
 
-    /// dst[i] += src[i]: reduces per-worker gradient buffers, in a fixed order.
-    template <class T>
-    static void add(const T* src, std::size_t n, T* dst) {
-        for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
-    }
-
 private:
     /// Output positions o in [first, last) whose input coordinate o*stride + k - padding lies
     /// inside [0, size): the taps that read real pixels rather than padding.

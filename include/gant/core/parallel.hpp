@@ -6,8 +6,10 @@
 // of a two-thread WGAN-GP step while the other core waited. Each item range goes to one worker
 // as one contiguous slice (thread_pool's static partitioning), so every item is computed by the
 // same arithmetic as on one thread: results do not depend on the thread count unless the caller
-// reduces across items (layer_norm's parameter gradients, which it sums in worker order).
+// reduces across items (parameter gradients), which worker_sums below makes deterministic.
+#include <algorithm>
 #include <cstddef>
+#include <vector>
 
 #include "gant/core/context.hpp"
 
@@ -52,5 +54,43 @@ void split_items(const pass_context& ctx, std::size_t items, std::size_t work, F
     };
     ctx.pool->run_on_all(slice);
 }
+
+/// Private accumulators for a sum over items that are split across workers (split_items, or a
+/// layer's own static split): each worker adds into its own block, and add_in_worker_order folds
+/// the blocks into the destination in worker order 0, 1, ... Floating-point addition is not
+/// associative, so a fixed order is what makes the total the same run to run for a given thread
+/// count. Used for parameter gradients: conv_runner's weight and bias sums, layer_norm's gamma
+/// and beta. Storage grows to the largest workers x size seen and is then reused, so the steady
+/// state allocates nothing.
+template <class T>
+class worker_sums {
+public:
+    /// Makes room for `workers` blocks of `size` values, before the split. Every worker in
+    /// [0, workers) must then call start() once, from its own thread (zeroing is split too).
+    void prepare(std::size_t workers, std::size_t size) {
+        workers_ = workers;
+        size_ = size;
+        if (values_.size() < workers * size) values_.resize(workers * size);
+    }
+
+    /// Worker w's block of `size` values, zeroed.
+    T* start(std::size_t worker) {
+        T* block = values_.data() + worker * size_;
+        std::fill(block, block + size_, T(0));
+        return block;
+    }
+
+    /// dst[k] += block(w)[offset + k] for k < count, adding the blocks of w = 0, 1, ... in turn.
+    void add_in_worker_order(std::size_t offset, std::size_t count, T* dst) const {
+        for (std::size_t w = 0; w < workers_; ++w) {
+            const T* block = values_.data() + w * size_ + offset;
+            for (std::size_t k = 0; k < count; ++k) dst[k] += block[k];
+        }
+    }
+
+private:
+    std::vector<T> values_;
+    std::size_t workers_ = 0, size_ = 0;
+};
 
 }  // namespace gant

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gant/backend/cpu.hpp"
+#include "gant/core/parallel.hpp"
 #include "gant/nn/layer.hpp"
 
 namespace gant {
@@ -31,10 +32,8 @@ namespace detail {
 /// steady state (same batch size, same thread count) allocates nothing.
 template <class T>
 struct conv_scratch {
-    std::vector<T> columns;      // unfolded patches of a chunk of samples, [patch, chunk * pixels]
-    std::vector<T> packed;       // a chunk's channels side by side, [channels, chunk * pixels]
-    std::vector<T> weight_grad;  // this worker's gradient contributions (when several workers)
-    std::vector<T> bias_grad;
+    std::vector<T> columns;  // unfolded patches of a chunk of samples, [patch, chunk * pixels]
+    std::vector<T> packed;   // a chunk's channels side by side, [channels, chunk * pixels]
 
     static T* grow(std::vector<T>& v, std::size_t n) {
         if (v.size() < n) v.resize(n);
@@ -51,8 +50,9 @@ inline constexpr std::size_t default_fold_columns = 256;
 
 /// Runs a batch through `body(first, count, scratch, weight_grad, bias_grad)` in chunks of at
 /// most `chunk` samples, each worker taking a contiguous slice of the batch. When gradients are
-/// wanted and several workers run, each gets zeroed private accumulators that are added to the
-/// parameter gradients afterwards in worker order; a single worker accumulates directly.
+/// wanted and several workers run, each sums into a private [weight | bias] block that is added
+/// to the parameter gradients afterwards in worker order (core/parallel.hpp worker_sums); a
+/// single worker accumulates directly.
 template <class T, class Backend>
 class conv_runner {
 public:
@@ -64,37 +64,31 @@ public:
         if (scratch_.size() < pool.size()) scratch_.resize(pool.size());
         chunk = std::max<std::size_t>(chunk, 1);
         const bool private_grads = workers > 1 && (weight_grad || bias_grad);
+        const std::size_t weight_part = weight_grad ? weight_size : 0, bias_part = bias_grad ? bias_size : 0;
+        if (private_grads) grads_.prepare(workers, weight_part + bias_part);
         // The slicing of thread_pool::parallel_for and split_items (core/parallel.hpp): worker i
-        // takes [n*i/w, n*(i+1)/w). Written out here because each worker also sets up its own
-        // private gradient accumulators; run_on_all holds the lambda by reference, no allocation.
+        // takes [n*i/w, n*(i+1)/w). Written out here because each worker also starts its own
+        // private gradient block; run_on_all holds the lambda by reference, no allocation.
         auto slice = [&](std::size_t worker) {
             if (worker >= workers) return;
             const std::size_t begin = batch * worker / workers, end = batch * (worker + 1) / workers;
-            conv_scratch<T>& s = scratch_[worker];
             T* wg = weight_grad;
             T* bg = bias_grad;
             if (private_grads) {
-                if (weight_grad) {
-                    wg = conv_scratch<T>::grow(s.weight_grad, weight_size);
-                    std::fill(wg, wg + weight_size, T(0));
-                }
-                if (bias_grad) {
-                    bg = conv_scratch<T>::grow(s.bias_grad, bias_size);
-                    std::fill(bg, bg + bias_size, T(0));
-                }
+                T* block = grads_.start(worker);
+                wg = weight_grad ? block : nullptr;
+                bg = bias_grad ? block + weight_part : nullptr;
             }
             for (std::size_t first = begin; first < end; first += chunk)
-                body(first, std::min(chunk, end - first), s, wg, bg);
+                body(first, std::min(chunk, end - first), scratch_[worker], wg, bg);
         };
         if (workers <= 1)
             slice(0);
         else
             pool.run_on_all(std::ref(slice));
         if (!private_grads) return;
-        for (std::size_t w = 0; w < workers; ++w) {
-            if (weight_grad) Backend::add(scratch_[w].weight_grad.data(), weight_size, weight_grad);
-            if (bias_grad) Backend::add(scratch_[w].bias_grad.data(), bias_size, bias_grad);
-        }
+        if (weight_grad) grads_.add_in_worker_order(0, weight_part, weight_grad);
+        if (bias_grad) grads_.add_in_worker_order(weight_part, bias_part, bias_grad);
     }
 
     /// Samples per GEMM for `pixels` columns per sample: as many as fit in fold_columns, at least one.
@@ -104,6 +98,7 @@ public:
 
 private:
     std::vector<conv_scratch<T>> scratch_;
+    worker_sums<T> grads_;  // per worker: [weight sums | bias sums] when several workers accumulate
 };
 
 }  // namespace detail

@@ -94,8 +94,8 @@ private:
     }
 
     // ... and with them: gamma and beta gradients sum over samples, so with several workers each
-    // gets zeroed private sums, added to the parameters' gradients in worker order afterwards (the
-    // result is the same run to run for a given thread count). One worker adds directly.
+    // sums into a private [gamma | beta] block, added to the parameters' gradients in worker
+    // order afterwards (core/parallel.hpp worker_sums). One worker adds directly.
     template <class Body>
     void with_gradients(const pass_context& ctx, std::size_t n, bool accumulate, Body&& body) {
         const std::size_t workers = split_workers(ctx, n, n * In::size);
@@ -106,19 +106,13 @@ private:
             });
             return;
         }
-        if (private_grads_.size() < workers * 2 * Channels) private_grads_.resize(workers * 2 * Channels);
-        std::fill(private_grads_.begin(), private_grads_.begin() + workers * 2 * Channels, T(0));
+        private_grads_.prepare(workers, 2 * Channels);
         split_items(ctx, n, n * In::size, [&](std::size_t begin, std::size_t end, std::size_t worker) {
-            T* sums = private_grads_.data() + worker * 2 * Channels;
+            T* sums = private_grads_.start(worker);
             for (std::size_t i = begin; i < end; ++i) body(i, normalize::affine_grad<T>{sums, sums + Channels});
         });
-        for (std::size_t w = 0; w < workers; ++w) {
-            const T* sums = private_grads_.data() + w * 2 * Channels;
-            for (std::size_t c = 0; c < Channels; ++c) {
-                gamma_.grad(c) += sums[c];
-                beta_.grad(c) += sums[Channels + c];
-            }
-        }
+        private_grads_.add_in_worker_order(0, Channels, gamma_.grad_data());
+        private_grads_.add_in_worker_order(Channels, Channels, beta_.grad_data());
     }
 
     static normalize::group group_of(std::size_t i) { return normalize::group::within_sample(i, Channels, plane); }
@@ -128,7 +122,7 @@ private:
     parameter<T> gamma_, beta_;
     // Each sample's mean and 1/s from the last forward, for the later passes over the same batch.
     std::vector<normalize::statistics<T>> stats_;
-    std::vector<T> private_grads_;  // [worker][gamma sums | beta sums], for with_gradients
+    worker_sums<T> private_grads_;  // per worker: [gamma sums | beta sums], for with_gradients
 };
 
 /// layer_norm<C>: per-sample normalisation over every element, per-channel scale and shift, for

@@ -142,6 +142,36 @@ BOOST_AUTO_TEST_CASE(resize_to_the_same_count_keeps_the_workers) {
     BOOST_TEST(pool.size() == 1u);
 }
 
+// The hand-off in all its paths: workers that find the next job while polling, workers asleep
+// when it comes (serial gaps longer than the spin time), a caller that finds the job done while
+// polling and one that has to sleep (a slow worker). Every round runs on every worker exactly
+// once, and the caller sees every worker's writes when run_on_all returns.
+BOOST_AUTO_TEST_CASE(hand_off_runs_each_job_once_whether_threads_spin_or_sleep) {
+    using namespace std::chrono_literals;
+    thread_pool pool(3);
+    BOOST_TEST(pool.spin_time() == thread_pool::default_spin_time);
+    for (const auto spin : {std::chrono::microseconds(0), std::chrono::microseconds(50), std::chrono::microseconds(5000)}) {
+        pool.set_spin_time(spin);
+        BOOST_TEST(pool.spin_time() == spin);
+        std::vector<std::size_t> runs(pool.size(), 0);  // plain: each worker writes its own slot only
+        rng r(11);
+        for (std::size_t round = 0; round < 300; ++round) {
+            const std::size_t pause = r.below(4);  // serial gap: none, short, longer than 50 us, 2 ms
+            if (pause == 1) std::this_thread::sleep_for(10us);
+            if (pause == 2) std::this_thread::sleep_for(200us);
+            if (pause == 3 && round % 10 == 0) std::this_thread::sleep_for(2ms);
+            const std::size_t slow = r.below(pool.size() + 1);  // this worker takes a while (none: size())
+            pool.run_on_all([&](std::size_t w) {
+                if (w == slow) std::this_thread::sleep_for(100us);
+                runs[w]++;
+            });
+            for (std::size_t w = 0; w < runs.size(); ++w) BOOST_TEST_REQUIRE(runs[w] == round + 1);
+        }
+    }
+    pool.set_spin_time(std::chrono::microseconds(-5));  // negative: block at once
+    BOOST_TEST(pool.spin_time().count() == 0);
+}
+
 // split_items: every item exactly once, on one thread below the threshold, on every worker of
 // the pool above it, in contiguous slices.
 BOOST_AUTO_TEST_CASE(split_items_covers_each_item_once) {
@@ -151,21 +181,43 @@ BOOST_AUTO_TEST_CASE(split_items_covers_each_item_once) {
     for (std::size_t items : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1000}}) {
         for (std::size_t work : {std::size_t{10}, default_parallel_threshold}) {
             std::vector<std::atomic<int>> hits(items);
-            std::atomic<int> slices{0};
+            std::atomic<int> slices{0}, empty_slices{0};  // Boost.Test's macros are for the main thread only
             std::set<std::size_t> workers;
             std::mutex m;
             split_items(ctx, items, work, [&](std::size_t b, std::size_t e, std::size_t w) {
-                BOOST_TEST(b < e);
+                if (b >= e) empty_slices++;
                 for (std::size_t i = b; i < e; ++i) hits[i]++;
                 slices++;
                 std::lock_guard lock(m);
                 workers.insert(w);
             });
             for (auto& h : hits) BOOST_TEST(h.load() == 1);
+            BOOST_TEST(empty_slices.load() == 0);
             const bool split = work >= parallel_threshold() && items >= 2;
             BOOST_TEST(slices.load() == (split ? 2 : 1));
             BOOST_TEST(workers.size() == (split ? 2u : 1u));
         }
+    }
+}
+
+// worker_sums: start() hands each worker a zeroed block (also when the storage is reused with
+// other sizes), and the blocks are added into the destination in worker order, one after another,
+// exactly as a sequential loop over the workers would add them.
+BOOST_AUTO_TEST_CASE(worker_sums_zero_each_block_and_add_in_worker_order) {
+    thread_pool pool(3);
+    worker_sums<float> sums;
+    for (const std::size_t size : {std::size_t{7}, std::size_t{1000}, std::size_t{3}}) {
+        sums.prepare(pool.size(), size);
+        pool.run_on_all([&](std::size_t w) {
+            float* block = sums.start(w);
+            for (std::size_t k = 0; k < size; ++k) block[k] += (w == 1 ? 1e-8f : 1e8f) * float(k + 1);
+        });
+        std::vector<float> dst(size + 2, 0.5f), expected(size + 2, 0.5f);
+        sums.add_in_worker_order(1, size - 1, dst.data() + 2);  // a window: offset 1, count size - 1
+        for (std::size_t k = 0; k + 1 < size; ++k)
+            for (std::size_t w = 0; w < pool.size(); ++w)
+                expected[k + 2] += (w == 1 ? 1e-8f : 1e8f) * float(k + 2);
+        BOOST_TEST(dst == expected, boost::test_tools::per_element());
     }
 }
 
