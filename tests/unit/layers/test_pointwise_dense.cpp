@@ -82,6 +82,35 @@ BOOST_AUTO_TEST_CASE(leaky_relu_special_values) {
     BOOST_TEST(std::signbit(y(0, 3)));
 }
 
+// The forward values themselves, in float and double, ReLU's special values, and a batch long
+// enough for the vectorised loop and its remainder: every element against the definition.
+BOOST_AUTO_TEST_CASE(leaky_relu_and_relu_values) {
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    network<shape<5>, float, backend::cpu, relu> r;
+    const auto& y = r.forward(tensor<float>{{nan, inf, -inf, -0.0f, -3.0f}});
+    BOOST_TEST(std::isnan(y(0, 0)));
+    BOOST_TEST(y(0, 1) == inf);
+    for (std::size_t i = 2; i < 5; ++i) {
+        BOOST_TEST(y(0, i) == 0.0f);
+        BOOST_TEST(!std::signbit(y(0, i)));
+    }
+    rng g(3);
+    tensor<double> xd({3, 37});
+    for (auto& v : xd) v = 3 * g.normal();
+    network<shape<37>, double, backend::cpu, leaky_relu<1, 100>> ld;
+    network<shape<37>, float, backend::cpu, leaky_relu<>> lf;
+    tensor<float> xf({3, 37});
+    for (std::size_t k = 0; k < xd.size(); ++k) xf.data()[k] = float(xd.data()[k]);
+    const auto& yd = ld.forward(xd);
+    const auto& yf = lf.forward(xf);
+    for (std::size_t k = 0; k < xd.size(); ++k) {
+        const double a = xd.data()[k];
+        BOOST_TEST(yd.data()[k] == (a > 0 ? a : a * (1.0 / 100.0)));
+        const float af = xf.data()[k];
+        BOOST_TEST(yf.data()[k] == (af > 0 ? af : af * 0.2f));
+    }
+}
+
 // Activations split their elements over the pool: the gradient testbed on two workers with
 // every pass split (slices of 2 + 3 samples' elements), then a float batch large enough to be
 // split by the default threshold, bit for bit against one thread in every pass.
