@@ -139,7 +139,7 @@ std::optional<int> parse_options(int argc, char** argv, const example_info& info
                                                  number(defaults.lr_critic) + ")")
         ->check(CLI::Range(1e-12, 10.0));
     if (defaults.optimizer == optimizer_kind::adam) {
-        // beta2 = 1 would freeze the second moment at its bias-corrected first value; both stay below 1.
+        // Both below 1: at beta = 1 Adam's bias correction divides by 1 - beta^t = 0.
         add_optional(app, "--beta1", o.beta1, "Adam's first-moment decay (default for this family: " +
                                                   number(defaults.beta1) + ")")
             ->check(CLI::Range(0.0, 0.999999));
