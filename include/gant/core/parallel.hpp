@@ -34,25 +34,19 @@ inline std::size_t parallel_threshold() { return detail::parallel_threshold_sett
 
 /// The number of workers split_items would use for `items` items of `work` total operations.
 inline std::size_t split_workers(const pass_context& ctx, std::size_t items, std::size_t work) {
-    if (!ctx.pool || work < parallel_threshold() || items < 2) return 1;
-    return ctx.pool->size() < items ? ctx.pool->size() : items;
+    if (!ctx.pool || work < parallel_threshold()) return 1;
+    return ctx.pool->workers_for(items);
 }
 
-/// Calls fn(begin, end, worker) on contiguous slices of [0, items), in parallel when the pass
-/// is large enough (`work`: its total scalar operations) and the pool has several workers;
-/// otherwise fn(0, items, 0) on the calling thread. Allocates nothing.
+/// Calls fn(begin, end, worker) on contiguous slices of [0, items) (thread_pool::parallel_for)
+/// when the pass is large enough (`work`: its total scalar operations) and the pool has several
+/// workers; otherwise fn(0, items, 0) on the calling thread. Allocates nothing.
 template <class F>
 void split_items(const pass_context& ctx, std::size_t items, std::size_t work, F&& fn) {
-    const std::size_t workers = split_workers(ctx, items, work);
-    if (workers <= 1) {
+    if (split_workers(ctx, items, work) <= 1)
         fn(std::size_t{0}, items, std::size_t{0});
-        return;
-    }
-    auto slice = [&](std::size_t worker) {
-        if (worker >= workers) return;
-        fn(items * worker / workers, items * (worker + 1) / workers, worker);
-    };
-    ctx.pool->run_on_all(slice);
+    else
+        ctx.pool->parallel_for(items, fn);
 }
 
 /// Private accumulators for a sum over items that are split across workers (split_items, or a

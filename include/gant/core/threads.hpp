@@ -11,6 +11,7 @@
 // caller). So a worker polls for the next job for up to spin_time() after finishing one, and the
 // caller polls for the workers to finish, before either blocks on a condition variable. An idle
 // pool still sleeps: it burns at most spin_time() of CPU per worker after each job.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -139,10 +140,14 @@ public:
         if (failure) std::rethrow_exception(failure);
     }
 
-    /// Calls fn(begin, end, worker) on contiguous slices of [0, n), one slice per worker.
+    /// How many workers parallel_for gives n items: one slice each, never an empty slice.
+    std::size_t workers_for(std::size_t n) const { return std::min(size(), std::max<std::size_t>(n, 1)); }
+
+    /// Calls fn(begin, end, worker) on contiguous slices of [0, n), one slice per worker
+    /// (worker i of w takes [n*i/w, n*(i+1)/w)). Allocates nothing (see run_on_all).
     template <class F>
     void parallel_for(std::size_t n, F&& fn) {
-        const std::size_t w = std::min(size(), n == 0 ? std::size_t{1} : n);
+        const std::size_t w = workers_for(n);
         if (w <= 1) {
             fn(std::size_t{0}, n, std::size_t{0});
             return;

@@ -17,7 +17,6 @@
 // bit-identical run to run for a fixed thread count.
 #include <algorithm>
 #include <cstddef>
-#include <functional>
 #include <vector>
 
 #include "gant/backend/cpu.hpp"
@@ -60,18 +59,13 @@ public:
     void run(std::size_t batch, std::size_t chunk, const pass_context& ctx, T* weight_grad, std::size_t weight_size,
              T* bias_grad, std::size_t bias_size, Body&& body) {
         thread_pool& pool = *ctx.pool;
-        const std::size_t workers = std::min(pool.size(), std::max<std::size_t>(batch, 1));
+        const std::size_t workers = pool.workers_for(batch);
         if (scratch_.size() < pool.size()) scratch_.resize(pool.size());
         chunk = std::max<std::size_t>(chunk, 1);
         const bool private_grads = workers > 1 && (weight_grad || bias_grad);
         const std::size_t weight_part = weight_grad ? weight_size : 0, bias_part = bias_grad ? bias_size : 0;
         if (private_grads) grads_.prepare(workers, weight_part + bias_part);
-        // The slicing of thread_pool::parallel_for and split_items (core/parallel.hpp): worker i
-        // takes [n*i/w, n*(i+1)/w). Written out here because each worker also starts its own
-        // private gradient block; run_on_all holds the lambda by reference, no allocation.
-        auto slice = [&](std::size_t worker) {
-            if (worker >= workers) return;
-            const std::size_t begin = batch * worker / workers, end = batch * (worker + 1) / workers;
+        pool.parallel_for(batch, [&](std::size_t begin, std::size_t end, std::size_t worker) {
             T* wg = weight_grad;
             T* bg = bias_grad;
             if (private_grads) {
@@ -81,11 +75,7 @@ public:
             }
             for (std::size_t first = begin; first < end; first += chunk)
                 body(first, std::min(chunk, end - first), scratch_[worker], wg, bg);
-        };
-        if (workers <= 1)
-            slice(0);
-        else
-            pool.run_on_all(std::ref(slice));
+        });
         if (!private_grads) return;
         if (weight_grad) grads_.add_in_worker_order(0, weight_part, weight_grad);
         if (bias_grad) grads_.add_in_worker_order(weight_part, bias_part, bias_grad);
