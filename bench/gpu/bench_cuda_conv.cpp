@@ -19,6 +19,11 @@
 // writes that table to FILE too.
 //
 // Usage: gant_bench_cuda_conv [--quick] [--no-sweep] [--budget SECONDS] [--table FILE]
+//                             [--only LAYER] [--pass PASS] [--batch N] [--config C]
+// --only keeps the layers whose name contains LAYER (e.g. D64.2), --pass one of the layer's
+// passes (forward, backward-data, backward-filter), --batch one batch size, and
+// --config forces gant's configuration C (config_name lists them) in place of the heuristic's:
+// with --no-sweep, a short run to profile one kernel (bench/gpu/run_conv_check.sh runs ncu so).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -55,6 +60,10 @@ struct options {
     bool sweep = true;
     double budget_s = 300;
     std::string table;
+    std::string only;  // layer-name filter
+    std::string pass;  // the layer's pass to run; empty: all three
+    int batch = 0;     // 0: 64 and 256
+    int config = -1;   // -1: the heuristic's configuration for "ours"
 };
 
 using clock_type = std::chrono::steady_clock;
@@ -226,6 +235,7 @@ struct result {
     conv_pass pass = conv_pass::forward;  // the layer's pass
     double gflop = 0;
     double ours_us = NAN, best_us = NAN, cudnn_us = NAN, diff = NAN;
+    double family_best_us[2] = {NAN, NAN};  // the sweep's best of the two-stage and of the pipelined kernel
     std::string ours_plan, best_plan, cudnn_algo;
 };
 
@@ -252,8 +262,18 @@ int main(int argc, char** argv) {
             opt.budget_s = std::atof(argv[++i]);
         else if (a == "--table" && i + 1 < argc)
             opt.table = argv[++i];
+        else if (a == "--only" && i + 1 < argc)
+            opt.only = argv[++i];
+        else if (a == "--pass" && i + 1 < argc)
+            opt.pass = argv[++i];
+        else if (a == "--batch" && i + 1 < argc)
+            opt.batch = std::atoi(argv[++i]);
+        else if (a == "--config" && i + 1 < argc)
+            opt.config = std::atoi(argv[++i]);
         else {
-            std::cerr << "usage: " << argv[0] << " [--quick] [--no-sweep] [--budget SECONDS] [--table FILE]\n";
+            std::cerr << "usage: " << argv[0]
+                      << " [--quick] [--no-sweep] [--budget SECONDS] [--table FILE] [--only LAYER] [--pass PASS] [--batch N]"
+                         " [--config C]\n";
             return 2;
         }
     }
@@ -291,6 +311,7 @@ int main(int argc, char** argv) {
         std::vector<int> batches{64, 256};
         std::vector<int> networks{28, 64};
         if (opt.quick) batches = {64};
+        if (opt.batch > 0) batches = {opt.batch};
         std::size_t largest = 0;
         for (int n : networks)
             for (int b : batches) {
@@ -319,6 +340,7 @@ int main(int argc, char** argv) {
                 for (const auto& t : gant::cuda::testing::dcgan_conv_transposes(network, batch))
                     layers.push_back({named_conv{t.name, t.problem.adjoint()}, true});
                 for (const auto& [layer, transposed] : layers) {
+                    if (layer.name.find(opt.only) == std::string::npos) continue;
                     const conv2d_problem& p = layer.problem;
 #if defined(GANT_BENCH_HAVE_CUDNN)
                     std::unique_ptr<cudnn_conv> peer;
@@ -329,6 +351,7 @@ int main(int argc, char** argv) {
                     }
 #endif
                     for (conv_pass lp : {conv_pass::forward, conv_pass::backward_data, conv_pass::backward_filter}) {
+                        if (!opt.pass.empty() && opt.pass != pass_label(lp)) continue;
                         const conv_pass kp = kernel_pass(transposed, lp);
                         result r;
                         r.network = network;
@@ -356,9 +379,10 @@ int main(int argc, char** argv) {
                                 }
                             };
                         };
+                        const kernel_choice chosen{opt.config, opt.config >= 0 ? 1 : 0};
                         try {
-                            r.ours_plan = plan_conv2d(p, kp).describe();
-                            r.ours_us = time_us(ours({}, out_ours.data()), s, 7);
+                            r.ours_plan = plan_conv2d(p, kp, chosen).describe();
+                            r.ours_us = time_us(ours(chosen, out_ours.data()), s, 7);
                             r.best_us = r.ours_us;
                             r.best_plan = "(heuristic)";
                             if (opt.sweep && elapsed_s() < opt.budget_s) {
@@ -369,6 +393,8 @@ int main(int argc, char** argv) {
                                         if (seen[{plan.config, plan.splits}]) continue;
                                         seen[{plan.config, plan.splits}] = true;
                                         const double us = time_us(ours({config, splits}, out_ours.data()), s, 3, 1.0);
+                                        double& family = r.family_best_us[config_pipelined(config) ? 1 : 0];
+                                        if (std::isnan(family) || us < family) family = us;
                                         if (us < r.best_us) {
                                             r.best_us = us;
                                             r.best_plan = plan.describe();
@@ -385,7 +411,7 @@ int main(int argc, char** argv) {
                                 kp, a, b, out_cudnn.data(), cudnn_workspace.data(), workspace_bytes, r.cudnn_algo);
                             r.cudnn_us = time_us(peer_launch, s, 7);
                             // The two results of the same pass, side by side.
-                            ours({}, out_ours.data())();
+                            ours(chosen, out_ours.data())();
                             peer_launch();
                             std::vector<float> mine(out_size), theirs(out_size);
                             out_ours.copy_to_host(mine.data(), out_size);
@@ -403,7 +429,9 @@ int main(int argc, char** argv) {
                                   << fmt(r.best_us, 1) << " us [" << r.best_plan << "] | cuDNN " << fmt(r.cudnn_us, 1)
                                   << " us " << fmt(r.gflop * 1e-3 / (r.cudnn_us * 1e-6), 1) << " TFLOP/s ["
                                   << r.cudnn_algo << "] | ratio " << fmt(r.cudnn_us / r.ours_us) << " (best "
-                                  << fmt(r.cudnn_us / r.best_us) << ") | rel diff " << fmt(r.diff * 1e4, 2) << "e-4"
+                                  << fmt(r.cudnn_us / r.best_us) << "; two-stage " << fmt(r.cudnn_us / r.family_best_us[0])
+                                  << ", pipelined " << fmt(r.cudnn_us / r.family_best_us[1]) << ") | rel diff "
+                                  << fmt(r.diff * 1e4, 2) << "e-4"
                                   << std::endl;
                         results.push_back(r);
                     }
@@ -416,20 +444,22 @@ int main(int argc, char** argv) {
         // Summary: per network, batch and path, the layers' times summed (TFLOP/s = all their
         // FLOPs over all their time), and the worst single layer's ratio.
         std::ostringstream table;
-        table << "| net | batch | path | ours TFLOP/s | cuDNN TFLOP/s | ours/cuDNN | best cfg/cuDNN | worst layer |\n"
-              << "|---|---|---|---|---|---|---|---|\n";
-        double all_ours = 0, all_best = 0, all_cudnn = 0, all_flop = 0;
+        table << "| net | batch | path | ours TFLOP/s | cuDNN TFLOP/s | ours/cuDNN | best cfg/cuDNN | best two-stage/cuDNN "
+                 "| best pipelined/cuDNN | worst layer |\n"
+              << "|---|---|---|---|---|---|---|---|---|---|\n";
+        double all_ours = 0, all_best = 0, all_cudnn = 0, all_flop = 0, all_family[2] = {0, 0};
         for (int network : networks)
             for (int batch : batches)
                 for (bool transposed : {false, true})
                     for (conv_pass lp : {conv_pass::forward, conv_pass::backward_data, conv_pass::backward_filter}) {
-                        double flop = 0, ours = 0, best = 0, peer = 0, worst = INFINITY;
+                        double flop = 0, ours = 0, best = 0, peer = 0, worst = INFINITY, family[2] = {0, 0};
                         for (const result& r : results)
                             if (r.network == network && r.batch == batch && r.transposed == transposed && r.pass == lp) {
                                 flop += r.gflop;
                                 ours += r.ours_us;
                                 best += r.best_us;
                                 peer += r.cudnn_us;
+                                for (int f = 0; f < 2; ++f) family[f] += r.family_best_us[f];
                                 if (!std::isnan(r.cudnn_us / r.ours_us)) worst = std::min(worst, r.cudnn_us / r.ours_us);
                             }
                         if (flop == 0) continue;
@@ -437,15 +467,17 @@ int main(int argc, char** argv) {
                         all_ours += ours;
                         all_best += best;
                         all_cudnn += peer;
+                        for (int f = 0; f < 2; ++f) all_family[f] += family[f];
                         table << "| " << network << "x" << network << " | " << batch << " | "
                               << (transposed ? "convT " : "conv ") << pass_label(lp) << " | "
                               << fmt(flop * 1e-3 / (ours * 1e-6), 1) << " | " << fmt(flop * 1e-3 / (peer * 1e-6), 1)
-                              << " | " << fmt(peer / ours) << " | " << fmt(peer / best) << " | " << fmt(std::isinf(worst) ? NAN : worst)
-                              << " |\n";
+                              << " | " << fmt(peer / ours) << " | " << fmt(peer / best) << " | " << fmt(peer / family[0])
+                              << " | " << fmt(peer / family[1]) << " | " << fmt(std::isinf(worst) ? NAN : worst) << " |\n";
                     }
         table << "| all | | all paths | " << fmt(all_flop * 1e-3 / (all_ours * 1e-6), 1) << " | "
               << fmt(all_flop * 1e-3 / (all_cudnn * 1e-6), 1) << " | " << fmt(all_cudnn / all_ours) << " | "
-              << fmt(all_cudnn / all_best) << " | |\n";
+              << fmt(all_cudnn / all_best) << " | " << fmt(all_cudnn / all_family[0]) << " | "
+              << fmt(all_cudnn / all_family[1]) << " | |\n";
         std::cout << "\nbenchmark took " << fmt(elapsed_s(), 1) << " s\n\nsummary (" << describe_current_device()
                   << "; TF32 both sides; ratio = ours/cuDNN throughput):\n"
                   << table.str() << std::flush;

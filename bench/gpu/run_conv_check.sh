@@ -8,6 +8,8 @@
 #      and racecheck over two of them, when compute-sanitizer is installed
 #   4. gant_bench_cuda_conv every conv path on the DCGAN 28x28 and 64x64 layers at batch 64 and
 #      256 against cuDNN: TFLOP/s and the ratio ours/cuDNN
+#   5. ncu (Nsight Compute), when installed and GANT_NCU is not 0: one profile of each kernel
+#      (two-stage and pipelined) on two large layers, for the stall reasons and occupancy
 # and prints a short table last. A failing test does not stop the timing; the final status
 # lines say what failed, and the script exits non-zero if anything did.
 #
@@ -15,7 +17,7 @@
 # Environment: OUT (a folder: logs and conv_table.txt are written there; default build-gpu/out),
 # GANT_GPU_BUILD (build folder; default build-gpu), GANT_CUDNN_ROOT (cuDNN's folder, if the
 # script does not find it), GANT_BENCH_BUDGET (seconds after which the benchmark stops sweeping
-# configurations; default 150).
+# configurations; default 150), GANT_RACECHECK=0 (skip racecheck), GANT_NCU=0 (skip the profiles).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -133,9 +135,13 @@ if [[ -n $sanitizer ]]; then
     # Odd sizes only (GANT_CUDA_TEST_QUICK): the tools run kernels far slower. Uncached
     # allocations, so that memcheck knows where each buffer really ends.
     GANT_CUDA_TEST_QUICK=1 GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_conv (odd sizes)" \
-        "$out/memcheck.log" 240 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv
-    GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$out/racecheck.log" 150 \
-        "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/
+        "$out/memcheck.log" 300 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv
+    if [[ ${GANT_RACECHECK:-1} != 0 ]]; then
+        GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$out/racecheck.log" 240 \
+            "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/
+    else
+        summary+=("SKIP  racecheck (GANT_RACECHECK=0)")
+    fi
 
 else
     say "compute-sanitizer: not installed, memcheck skipped"
@@ -144,6 +150,30 @@ fi
 
 section "benchmark: gant vs cuDNN"
 run gant_bench_cuda_conv "$out/bench.log" 300 "$bench" --budget "${GANT_BENCH_BUDGET:-150}" --table "$out/conv_table.txt"
+
+section "ncu: stall reasons of both kernels on two large layers"
+ncu=$(command -v ncu || true)
+for candidate in "$(dirname "$nvcc")/ncu" /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
+    [[ -z $ncu && -x $candidate ]] && ncu=$candidate
+done
+if [[ ${GANT_NCU:-1} != 0 && -n $ncu ]]; then
+    : >"$out/ncu.log"
+    # config 0 is the two-stage 128x128 kernel; -1 lets the heuristic choose (the pipelined one).
+    for spec in "D64.2 forward 0" "D64.2 forward -1" "G64.3 forward 0" "G64.3 forward -1"; do
+        read -r layer pass config <<<"$spec"
+        echo "ncu: $layer $pass, config $config" | tee -a "$out/ncu.log"
+        set +e
+        timeout 120 "$ncu" --clock-control none -k regex:igemm_kernel --launch-count 1 \
+            --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+            --section SchedulerStats --section MemoryWorkloadAnalysis \
+            "$bench" --only "$layer" --pass "$pass" --batch 256 --no-sweep --config "$config" >>"$out/ncu.log" 2>&1
+        set -e
+    done
+    grep -E "(igemm_kernel<|ncu: |Duration|Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per Thread|Issue Slots Busy|No Eligible|Warp Cycles Per Issued|Block Limit (Registers|Shared))" "$out/ncu.log" \
+        | head -120 | tee -a "$log" || true
+else
+    say "ncu: not run (not installed, or GANT_NCU=0)"
+fi
 
 section "status"
 for line in "${summary[@]}"; do say "$line"; done

@@ -100,6 +100,10 @@ const char* config_name(int config) {
     return config >= 0 && config < detail::config_total ? detail::config_table[config].name : "(none)";
 }
 
+bool config_pipelined(int config) {
+    return config >= 0 && config < detail::config_total && detail::config_table[config].pipelined;
+}
+
 std::string cannot_implement(const conv2d_problem& p) {
     if (p.batch < 1 || p.in_channels < 1 || p.out_channels < 1 || p.in_height < 1 || p.in_width < 1)
         return "batch, channels and image sizes must be positive (" + p.describe() + ")";

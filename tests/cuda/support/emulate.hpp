@@ -1,26 +1,142 @@
 #pragma once
-// The implicit-GEMM kernel (gant/cuda/detail/igemm_kernel.cuh) replayed on the CPU: the same
-// grid, the same per-thread loaders writing the same shared-memory layouts, the same epilogue
-// and split reduction. Only the warp-level WMMA products are replaced by a loop over the
-// shared tiles (and the order of additions differs, which exact test data makes irrelevant).
-// Shared memory and the workspace start as NaN, so an element no thread writes poisons the
-// result just as on the GPU.
+// The implicit-GEMM kernels replayed on the CPU: the same grid, the same per-thread loaders
+// writing the same shared-memory layouts, the same epilogue and split reduction.
+//  - igemm_kernel (two stages, WMMA): the warp-level products are replaced by a loop over the
+//    shared tiles.
+//  - mma_igemm_kernel (cp.async pipeline, mma.sync): every lane's fragment loads and accumulator
+//    stores run as on the GPU (mma_tile.hpp), and the m16n8k8 products are computed from the
+//    lanes' fragments as the PTX ISA lays them out, so the warp and fragment arithmetic is
+//    checked too.
+// The order of additions differs from the tensor cores', which exact test data makes
+// irrelevant. Shared memory and the workspace start as NaN, so an element no thread writes
+// poisons the result just as on the GPU.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "gant/cuda/detail/igemm.hpp"
+#include "gant/cuda/detail/mma_tile.hpp"
 #include "gant/cuda/detail/plan.hpp"
 
 namespace gant::cuda::testing {
 
+/// d += a * b for one mma.m16n8k8 with TF32 operands, from the 32 lanes' fragments, laid out as
+/// the PTX ISA says (mma_tile.hpp repeats the table).
+inline void emulate_mma_m16n8k8(float (&d)[32][4], const float (&a)[32][4], const float (&b)[32][2]) {
+    float A[16][8], B[8][8];
+    for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane / 4, t = lane % 4;
+        A[g][t] = a[lane][0];
+        A[g + 8][t] = a[lane][1];
+        A[g][t + 4] = a[lane][2];
+        A[g + 8][t + 4] = a[lane][3];
+        B[t][g] = b[lane][0];
+        B[t + 4][g] = b[lane][1];
+    }
+    for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane / 4, t = lane % 4;
+        const int rows[4] = {g, g, g + 8, g + 8}, cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
+        for (int r = 0; r < 4; ++r)
+            for (int k = 0; k < 8; ++k) d[lane][r] += A[rows[r]][k] * B[k][cols[r]];
+    }
+}
+
+/// One block's BM x BN tile of C over slices [kt_begin, kt_end), as the kernel of Cfg computes
+/// it, into c (row-major [BM][BN]).
 template <class Cfg, class Op>
-void emulate_igemm(const typename Op::params& p, const detail::launch_plan& plan) {
+void emulate_block_product(const typename Op::params& p, const typename Op::phase_t& ph, int m0, int n0,
+                           int kt_begin, int kt_end, std::vector<float>& c) {
     using a_loader = typename Op::template a_loader<Cfg>;
     using b_loader = typename Op::template b_loader<Cfg>;
     constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> as(Cfg::a_stage), bs(Cfg::b_stage);
+    if constexpr (!Cfg::pipelined) {
+        std::fill(c.begin(), c.end(), 0.f);
+        for (int kt = kt_begin; kt < kt_end; ++kt) {
+            std::fill(as.begin(), as.end(), nan);
+            std::fill(bs.begin(), bs.end(), nan);
+            for (int tid = 0; tid < Cfg::threads; ++tid) {
+                const a_loader la(p, ph, m0, n0, tid);
+                const b_loader lb(p, ph, m0, n0, tid);
+                float ra[a_loader::per], rb[b_loader::per];
+                detail::load_slice(la, kt * Cfg::BK, ra);
+                detail::load_slice(lb, kt * Cfg::BK, rb);
+                detail::store_slice(la, ra, as.data());
+                detail::store_slice(lb, rb, bs.data());
+            }
+            for (int ml = 0; ml < Cfg::BM; ++ml)
+                for (int jl = 0; jl < Cfg::BN; ++jl) {
+                    float acc = c[std::size_t(ml) * Cfg::BN + jl];
+                    for (int kl = 0; kl < Cfg::BK; ++kl) {
+                        const float b = Op::b_col_major ? bs[std::size_t(jl) * Cfg::ldb_col + kl]
+                                                        : bs[std::size_t(kl) * Cfg::ldb_row + jl];
+                        acc += as[std::size_t(ml) * Cfg::lda + kl] * b;
+                    }
+                    c[std::size_t(ml) * Cfg::BN + jl] = acc;
+                }
+        }
+    } else {
+        using fragments = detail::warp_fragments<Cfg, Op::b_col_major>;
+        constexpr int warps = Cfg::threads / 32, fm = Cfg::frags_m, fn = Cfg::frags_n;
+        // The accumulators of product (i, j) of a warp, per lane, as the warp holds them.
+        struct lane_accumulators {
+            float v[32][4] = {};
+        };
+        std::vector<lane_accumulators> acc(std::size_t(warps) * fm * fn);
+        auto acc_of = [&](int warp, int i, int j) -> float(&)[32][4] {
+            return acc[(std::size_t(warp) * fm + i) * fn + j].v;
+        };
+        for (int kt = kt_begin; kt < kt_end; ++kt) {
+            std::fill(as.begin(), as.end(), nan);
+            std::fill(bs.begin(), bs.end(), nan);
+            for (int tid = 0; tid < Cfg::threads; ++tid) {
+                detail::copy_slice_async(a_loader(p, ph, m0, n0, tid), kt * Cfg::BK, as.data());
+                detail::copy_slice_async(b_loader(p, ph, m0, n0, tid), kt * Cfg::BK, bs.data());
+            }
+            for (int warp = 0; warp < warps; ++warp) {
+                const int wm = (warp / Cfg::warps_n) * Cfg::WM, wn = (warp % Cfg::warps_n) * Cfg::WN;
+                for (int kk = 0; kk < Cfg::BK; kk += 8) {
+                    float a[32][fm][4], b[32][fn][2];
+                    for (int lane = 0; lane < 32; ++lane) {
+                        fragments::load_a(as.data(), wm, kk, lane, a[lane]);
+                        fragments::load_b(bs.data(), wn, kk, lane, b[lane]);
+                    }
+                    for (int i = 0; i < fm; ++i)
+                        for (int j = 0; j < fn; ++j) {
+                            float fa[32][4], fb[32][2];
+                            for (int lane = 0; lane < 32; ++lane) {
+                                std::copy(a[lane][i], a[lane][i] + 4, fa[lane]);
+                                std::copy(b[lane][j], b[lane][j] + 2, fb[lane]);
+                            }
+                            emulate_mma_m16n8k8(acc_of(warp, i, j), fa, fb);
+                        }
+                }
+            }
+        }
+        // The accumulators through the C tile, as the kernel's epilogue reads them.
+        std::vector<float> cs(std::size_t(Cfg::BM) * Cfg::ldc, nan);
+        for (int warp = 0; warp < warps; ++warp) {
+            const int wm = (warp / Cfg::warps_n) * Cfg::WM, wn = (warp % Cfg::warps_n) * Cfg::WN;
+            for (int lane = 0; lane < 32; ++lane) {
+                float lane_acc[fm][fn][4];
+                for (int i = 0; i < fm; ++i)
+                    for (int j = 0; j < fn; ++j)
+                        for (int r = 0; r < 4; ++r) lane_acc[i][j][r] = acc_of(warp, i, j)[lane][r];
+                fragments::store_c(cs.data(), wm, wn, lane, lane_acc);
+            }
+        }
+        for (int ml = 0; ml < Cfg::BM; ++ml)
+            for (int jl = 0; jl < Cfg::BN; ++jl)
+                c[std::size_t(ml) * Cfg::BN + jl] = cs[std::size_t(ml) * Cfg::ldc + jl];
+    }
+}
+
+template <class Cfg, class Op>
+void emulate_igemm(const typename Op::params& p, const detail::launch_plan& plan) {
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> workspace(std::size_t(plan.workspace_floats), nan);
-    std::vector<float> as(Cfg::a_stage), bs(Cfg::b_stage), c(std::size_t(Cfg::BM) * Cfg::BN);
+    std::vector<float> c(std::size_t(Cfg::BM) * Cfg::BN);
     for (int z = 0; z < plan.phases * plan.splits; ++z) {
         const int phase = z / plan.splits, split = z % plan.splits;
         const typename Op::phase_t ph = Op::make_phase(p, phase);
@@ -30,30 +146,7 @@ void emulate_igemm(const typename Op::params& p, const detail::launch_plan& plan
                 if (n0 >= ph.N) continue;
                 int kt_begin, kt_end;
                 detail::split_range((ph.K + Cfg::BK - 1) / Cfg::BK, plan.splits, split, kt_begin, kt_end);
-                std::fill(c.begin(), c.end(), 0.f);
-                for (int kt = kt_begin; kt < kt_end; ++kt) {
-                    std::fill(as.begin(), as.end(), nan);
-                    std::fill(bs.begin(), bs.end(), nan);
-                    for (int tid = 0; tid < Cfg::threads; ++tid) {
-                        const a_loader la(p, ph, m0, n0, tid);
-                        const b_loader lb(p, ph, m0, n0, tid);
-                        float ra[a_loader::per], rb[b_loader::per];
-                        la.load(kt * Cfg::BK, ra);
-                        lb.load(kt * Cfg::BK, rb);
-                        la.store(ra, as.data());
-                        lb.store(rb, bs.data());
-                    }
-                    for (int ml = 0; ml < Cfg::BM; ++ml)
-                        for (int jl = 0; jl < Cfg::BN; ++jl) {
-                            float acc = c[std::size_t(ml) * Cfg::BN + jl];
-                            for (int kl = 0; kl < Cfg::BK; ++kl) {
-                                const float b = Op::b_col_major ? bs[std::size_t(jl) * Cfg::ldb_col + kl]
-                                                                : bs[std::size_t(kl) * Cfg::ldb_row + jl];
-                                acc += as[std::size_t(ml) * Cfg::lda + kl] * b;
-                            }
-                            c[std::size_t(ml) * Cfg::BN + jl] = acc;
-                        }
-                }
+                emulate_block_product<Cfg, Op>(p, ph, m0, n0, kt_begin, kt_end, c);
                 for (int ml = 0; ml < Cfg::BM; ++ml)
                     for (int jl = 0; jl < Cfg::BN; ++jl) {
                         const int m = m0 + ml, j = n0 + jl;
@@ -76,21 +169,18 @@ void emulate_igemm(const typename Op::params& p, const detail::launch_plan& plan
     }
 }
 
+template <class Op>
+struct emulator {
+    const typename Op::params& p;
+    const detail::launch_plan& plan;
+    template <class Cfg>
+    void operator()() const { emulate_igemm<Cfg, Op>(p, plan); }
+};
+
 /// emulate_igemm for the configuration a plan names.
 template <class Op>
 void emulate(const typename Op::params& p, const detail::launch_plan& plan) {
-    switch (plan.config) {
-        case 0: return emulate_igemm<detail::config_128x128, Op>(p, plan);
-        case 1: return emulate_igemm<detail::config_128x64, Op>(p, plan);
-        case 2: return emulate_igemm<detail::config_64x128, Op>(p, plan);
-        case 3: return emulate_igemm<detail::config_64x64, Op>(p, plan);
-        case 4: return emulate_igemm<detail::config_32x128, Op>(p, plan);
-        case 5: return emulate_igemm<detail::config_16x128, Op>(p, plan);
-        case 6: return emulate_igemm<detail::config_128x64_occ2, Op>(p, plan);
-        case 7: return emulate_igemm<detail::config_64x128_occ2, Op>(p, plan);
-        case 8: return emulate_igemm<detail::config_64x64_occ4, Op>(p, plan);
-    }
+    detail::with_config(plan.config, emulator<Op>{p, plan});
 }
-static_assert(detail::config_total == 9, "gant: emulate() lists every configuration of config_table");
 
 }  // namespace gant::cuda::testing

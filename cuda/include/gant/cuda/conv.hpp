@@ -91,6 +91,9 @@ struct kernel_plan {
 
 int config_count();
 const char* config_name(int config);
+/// True for the pipelined kernel's configurations (cp.async stages, mma.sync), false for the
+/// two-stage WMMA kernel's.
+bool config_pipelined(int config);
 
 /// Empty when the kernels can run the problem; otherwise why not (sizes that overflow 32-bit
 /// indexing, non-positive sizes, an output smaller than one pixel).

@@ -123,6 +123,40 @@ GANT_HD float apply_activation(float v, int act, float slope) {
     }
 }
 
+/// Copies 4 bytes from global to shared memory asynchronously (cp.async, L1-cached), or writes
+/// zero without reading when `ok` is false (the source size is then 0, so `src` may be any valid
+/// address). The host version copies at once, for the CPU emulation of the kernels.
+GANT_HD void copy_async_4(float* dst, const float* src, bool ok) {
+#if defined(__CUDA_ARCH__)
+    const unsigned dst_shared = unsigned(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst_shared), "l"(src), "r"(ok ? 4 : 0)
+                 : "memory");
+#else
+    *dst = ok ? *src : 0.f;
+#endif
+}
+
+// ---- slices through a loader ----------------------------------------------------------------
+// Every loader below says, for the BK-deep slice starting at reduction index k0, where each of
+// its thread's `per` elements comes from (gather: sink(i, source, in_range)) and where element i
+// goes in the shared tile (smem_offset). The kernels move the elements in one of two ways:
+
+/// Through registers: load_slice while the warps multiply, store_slice (rounding to TF32) after.
+template <class Loader, int Per>
+GANT_HD void load_slice(const Loader& l, int k0, float (&r)[Per]) {
+    l.gather(k0, [&](int i, const float* src, bool ok) { r[i] = ok ? load_ro(src) : 0.f; });
+}
+template <class Loader, int Per>
+GANT_HD void store_slice(const Loader& l, const float (&r)[Per], float* tile) {
+    GANT_UNROLL for (int i = 0; i < Per; ++i) tile[l.smem_offset(i)] = round_tf32(r[i]);
+}
+
+/// Straight into shared memory with cp.async (unrounded: the warps round as they read).
+template <class Loader>
+GANT_HD void copy_slice_async(const Loader& l, int k0, float* tile) {
+    l.gather(k0, [&](int i, const float* src, bool ok) { copy_async_4(tile + l.smem_offset(i), src, ok); });
+}
+
 // ---- problem descriptions -------------------------------------------------------------------
 
 /// A conv2d over a batch with its output size resolved (the conv whose passes run; a transposed
@@ -162,6 +196,7 @@ struct dgrad_phase {
 /// a 32-byte boundary as WMMA requires.
 template <int BM_, int BN_, int BK_, int WM_, int WN_, int MinBlocks_>
 struct tile_config {
+    static constexpr bool pipelined = false;  // igemm_kernel: two stages staged through registers
     static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_;
     static constexpr int warps_m = BM / WM, warps_n = BN / WN;
     static constexpr int threads = warps_m * warps_n * 32;
@@ -181,20 +216,52 @@ struct tile_config {
 
     static_assert(BM % WM == 0 && BN % WN == 0 && WM % 16 == 0 && WN % 16 == 0 && BK % 8 == 0,
                   "gant: a tile is whole warps of whole 16x16x8 fragments");
-    static_assert((BM * BK) % threads == 0 && threads % BN == 0 && BK % (threads / BN) == 0,
-                  "gant: forward/backward-data loaders need the slices to divide evenly among the threads");
     static_assert(threads % BK == 0 && BM % (threads / BK) == 0 && BN % (threads / BK) == 0,
-                  "gant: backward-filter loaders need the slices to divide evenly among the threads");
+                  "gant: the A loaders and backward-filter's B loader give each thread one k and whole rows");
+    static_assert(BN % 32 == 0 && BK % (threads / 32) == 0,
+                  "gant: forward/backward-data B loaders give each lane whole columns and each warp whole rows");
     static_assert((BM * BN) % threads == 0, "gant: the epilogue gives every thread the same share of the tile");
 };
 
-// The configurations gant compiles. The order is the index that kernel_choice::config uses and
-// config_table (below) describes; igemm_launch.cuh instantiates the kernels in this order.
-// MinBlocks (__launch_bounds__) caps registers: the first six let ptxas use what it likes
-// (about 170-255 registers, so 8 warps per SM); the last three are the same tiles capped to
-// 128 registers (16 warps per SM, at the price of some spilled bytes in backward-data), so that
-// the benchmark's sweep shows which of occupancy and spill-free code wins on the device. (The
-// small-M tiles spill too much under a 128-register cap to be worth a variant.)
+/// The tiles of the pipelined kernel (mma_kernel.cuh, mma_tile.hpp): whole m16n8k8 products per
+/// warp, `Stages` slices in flight in shared memory, B rows padded by 8 floats (see mma_tile.hpp).
+template <int BM_, int BN_, int BK_, int WM_, int WN_, int MinBlocks_, int Stages_>
+struct mma_config {
+    static constexpr bool pipelined = true;  // selects mma_igemm_kernel over igemm_kernel
+    static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_;
+    static constexpr int warps_m = BM / WM, warps_n = BN / WN;
+    static constexpr int threads = warps_m * warps_n * 32;
+    static constexpr int min_blocks = MinBlocks_;
+    static constexpr int stages = Stages_;
+    static constexpr int frags_m = WM / 16, frags_n = WN / 8;
+    static constexpr int lda = BK + 4;      // A slice, row-major [BM][lda]
+    static constexpr int ldb_row = BN + 8;  // B slice, row-major [BK][ldb_row]
+    static constexpr int ldb_col = BK + 4;  // B slice, column-major [BN][ldb_col]
+    static constexpr int ldc = BN + 4;      // C tile, row-major [BM][ldc] (overlays the stages)
+    static constexpr int round4(int v) { return (v + 3) / 4 * 4; }
+    static constexpr int max2(int a, int b) { return a > b ? a : b; }
+    static constexpr int a_stage = round4(BM * lda);
+    static constexpr int b_stage = round4(max2(BK * ldb_row, BN * ldb_col));
+    static constexpr int smem_floats = max2(stages * (a_stage + b_stage), BM * ldc);
+    static constexpr std::size_t smem_bytes = std::size_t(smem_floats) * sizeof(float);
+
+    static_assert(BM % WM == 0 && BN % WN == 0 && WM % 16 == 0 && WN % 8 == 0 && BK % 8 == 0,
+                  "gant: a tile is whole warps of whole m16n8k8 products");
+    static_assert(stages >= 2, "gant: the pipeline needs at least two stages");
+    static_assert(threads % BK == 0 && BM % (threads / BK) == 0 && BN % (threads / BK) == 0,
+                  "gant: the A loaders and backward-filter's B loader give each thread one k and whole rows");
+    static_assert(BN % 32 == 0 && BK % (threads / 32) == 0,
+                  "gant: forward/backward-data B loaders give each lane whole columns and each warp whole rows");
+    static_assert((BM * BN) % threads == 0, "gant: the epilogue gives every thread the same share of the tile");
+};
+
+// The configurations gant compiles. The order is the index that kernel_choice::config uses;
+// config_types lists them for the launcher (igemm_launch.cuh) and the CPU emulation, and
+// config_table describes them for the planner, in the same order.
+//
+// Two-stage register-staged kernels (igemm_kernel, WMMA). MinBlocks caps registers: the first
+// six let ptxas use what it likes (about 170-255 registers, so 8 warps per SM); the /r128 three
+// are the same tiles capped to 128 registers (16 warps per SM, at the price of some spills).
 using config_128x128 = tile_config<128, 128, 32, 64, 32, 1>;
 using config_128x64 = tile_config<128, 64, 32, 32, 32, 1>;
 using config_64x128 = tile_config<64, 128, 32, 32, 32, 1>;
@@ -204,16 +271,53 @@ using config_16x128 = tile_config<16, 128, 32, 16, 32, 2>;
 using config_128x64_occ2 = tile_config<128, 64, 32, 32, 32, 2>;
 using config_64x128_occ2 = tile_config<64, 128, 32, 32, 32, 2>;
 using config_64x64_occ4 = tile_config<64, 64, 32, 32, 32, 4>;
+// Pipelined kernels (mma_igemm_kernel: cp.async, mma.sync). Without registers holding loads in
+// flight they fit in 128 or fewer registers, so MinBlocks is what the shared memory allows on
+// an H100 (228 KB per SM): two 110 KB blocks of the 128x128 tile with 3 stages, and so on.
+using mma_128x128_s3 = mma_config<128, 128, 32, 64, 32, 2, 3>;
+using mma_128x128_s4 = mma_config<128, 128, 32, 64, 32, 1, 4>;
+using mma_128x64_s3 = mma_config<128, 64, 32, 32, 32, 2, 3>;
+using mma_64x128_s3 = mma_config<64, 128, 32, 32, 32, 2, 3>;
+using mma_64x64_s3 = mma_config<64, 64, 32, 32, 32, 4, 3>;
+using mma_32x128_s3 = mma_config<32, 128, 32, 32, 32, 3, 3>;
+using mma_16x128_s3 = mma_config<16, 128, 32, 16, 32, 3, 3>;
+
+template <class... Configs>
+struct config_list {
+    static constexpr int size = int(sizeof...(Configs));
+};
+using config_types =
+    config_list<config_128x128, config_128x64, config_64x128, config_64x64, config_32x128, config_16x128,
+                config_128x64_occ2, config_64x128_occ2, config_64x64_occ4, mma_128x128_s3, mma_128x128_s4,
+                mma_128x64_s3, mma_64x128_s3, mma_64x64_s3, mma_32x128_s3, mma_16x128_s3>;
+
+/// Calls f.template operator()<Cfg>() for the configuration with index `config`; false if none.
+template <class F, class First, class... Rest>
+bool with_config_impl(int config, F&& f, config_list<First, Rest...>*) {
+    if (config == 0) {
+        f.template operator()<First>();
+        return true;
+    }
+    if constexpr (sizeof...(Rest) > 0)
+        return with_config_impl(config - 1, f, static_cast<config_list<Rest...>*>(nullptr));
+    else
+        return false;
+}
+template <class F>
+bool with_config(int config, F&& f) {
+    return config >= 0 && with_config_impl(config, f, static_cast<config_types*>(nullptr));
+}
 
 struct config_info {
     const char* name;
     int bm, bn, bk, threads;
+    bool pipelined;
     float efficiency;  // the heuristic's guess at the share of peak a full SM reaches
 };
 
 template <class Cfg>
 constexpr config_info info_of(const char* name, float efficiency) {
-    return {name, Cfg::BM, Cfg::BN, Cfg::BK, Cfg::threads, efficiency};
+    return {name, Cfg::BM, Cfg::BN, Cfg::BK, Cfg::threads, Cfg::pipelined, efficiency};
 }
 
 inline constexpr config_info config_table[] = {
@@ -222,8 +326,13 @@ inline constexpr config_info config_table[] = {
     info_of<config_32x128>("32x128x32", 0.70f),   info_of<config_16x128>("16x128x32", 0.55f),
     info_of<config_128x64_occ2>("128x64x32/r128", 0.80f), info_of<config_64x128_occ2>("64x128x32/r128", 0.80f),
     info_of<config_64x64_occ4>("64x64x32/r128", 0.70f),
+    info_of<mma_128x128_s3>("mma128x128x32/s3", 1.50f), info_of<mma_128x128_s4>("mma128x128x32/s4", 1.40f),
+    info_of<mma_128x64_s3>("mma128x64x32/s3", 1.35f),   info_of<mma_64x128_s3>("mma64x128x32/s3", 1.35f),
+    info_of<mma_64x64_s3>("mma64x64x32/s3", 1.20f),     info_of<mma_32x128_s3>("mma32x128x32/s3", 1.05f),
+    info_of<mma_16x128_s3>("mma16x128x32/s3", 0.85f),
 };
 inline constexpr int config_total = int(sizeof(config_table) / sizeof(config_table[0]));
+static_assert(config_total == config_types::size, "gant: config_table describes every configuration of config_types");
 
 // ---- the forward pass -----------------------------------------------------------------------
 
@@ -252,68 +361,82 @@ struct fprop_op {
         return (n * p.M + m) * p.d.ohw() + pixel;
     }
 
-    /// A = w [M][K], contiguous along K: consecutive threads take consecutive k.
+    /// A = w [M][K], contiguous along K: consecutive threads take consecutive k. Each thread
+    /// keeps one k (threads is a multiple of BK) and takes every step-th row.
     template <class Cfg>
     struct a_loader {
-        static constexpr int per = Cfg::BM * Cfg::BK / Cfg::threads;
+        static constexpr int step = Cfg::threads / Cfg::BK;
+        static constexpr int per = Cfg::BM / step;
         const float* w;
-        int M, K, m0, tid;
+        int M, K, m0, kl, row0;
 
-        GANT_HD a_loader(const params& p, const phase_t&, int m0_, int, int tid_)
-            : w(p.wt), M(p.M), K(p.K), m0(m0_), tid(tid_) {}
+        GANT_HD a_loader(const params& p, const phase_t&, int m0_, int, int tid)
+            : w(p.wt), M(p.M), K(p.K), m0(m0_), kl(tid % Cfg::BK), row0(tid / Cfg::BK) {}
 
-        GANT_HD void load(int k0, float (&r)[per]) const {
+        template <class Sink>
+        GANT_HD void gather(int k0, Sink&& sink) const {
+            const int k = k0 + kl;
+            const bool k_ok = k < K;
             GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int e = tid + i * Cfg::threads, ml = e / Cfg::BK, kl = e % Cfg::BK;
-                const int m = m0 + ml, k = k0 + kl;
-                r[i] = (m < M && k < K) ? load_ro(w + m * K + k) : 0.f;
+                const int m = m0 + row0 + i * step;
+                const bool ok = k_ok && m < M;
+                sink(i, ok ? w + m * K + k : w, ok);
             }
         }
-        GANT_HD void store(const float (&r)[per], float* as) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int e = tid + i * Cfg::threads;
-                as[(e / Cfg::BK) * Cfg::lda + e % Cfg::BK] = round_tf32(r[i]);
-            }
-        }
+        GANT_HD int smem_offset(int i) const { return (row0 + i * step) * Cfg::lda + kl; }
     };
 
-    /// B = im2col(x) [K][N]: each thread owns one column j (a sample and output pixel) and a
-    /// contiguous run of `per` rows k = (ci, ky, kx) of each slice.
+    /// B = im2col(x) [K][N]. A warp's lanes take 32 consecutive columns j (samples and output
+    /// pixels) of one row k = (ci, ky, kx), so that loads and shared stores are consecutive.
+    /// Each thread takes `cols` columns 32 apart and `rows` rows: it decomposes each row once
+    /// and each column once (in the constructor), and an element costs an add and the bounds.
     template <class Cfg>
     struct b_loader {
-        static constexpr int groups = Cfg::threads / Cfg::BN;
-        static constexpr int per = Cfg::BK / groups;
+        static constexpr int cols = Cfg::BN / 32;
+        static constexpr int row_step = Cfg::threads / 32;
+        static constexpr int rows = Cfg::BK / row_step;
+        static constexpr int per = rows * cols;
+        static_assert(Cfg::BN % 32 == 0 && Cfg::BK % row_step == 0, "gant: whole warps of columns, whole rows");
         const float* x;
-        int K, H, W, HW, jl, row0, xbase, iy0, ix0;
-        bool column_ok;
+        int K, H, W, HW, lane, row0;
+        int iy0[cols], ix0[cols], column_base[cols];  // per column: the receptive field's corner
         fast_divmod div_khw, div_kw;
 
         GANT_HD b_loader(const params& p, const phase_t&, int, int n0, int tid)
-            : x(p.x), K(p.K), H(p.d.h), W(p.d.w), HW(p.d.hw()), jl(tid % Cfg::BN), row0((tid / Cfg::BN) * per),
-              xbase(0), iy0(0), ix0(0), column_ok(n0 + tid % Cfg::BN < p.N), div_khw(p.div_khw), div_kw(p.div_kw) {
-            if (column_ok) {
-                int n, pixel, oy, ox;
-                p.div_ohw.divmod(n0 + jl, n, pixel);
-                p.div_ow.divmod(pixel, oy, ox);
-                xbase = n * p.d.cin * HW;
-                iy0 = oy * p.d.stride - p.d.pad;
-                ix0 = ox * p.d.stride - p.d.pad;
+            : x(p.x), K(p.K), H(p.d.h), W(p.d.w), HW(p.d.hw()), lane(tid % 32), row0(tid / 32), div_khw(p.div_khw),
+              div_kw(p.div_kw) {
+            GANT_UNROLL for (int c = 0; c < cols; ++c) {
+                const int j = n0 + lane + 32 * c;
+                iy0[c] = ix0[c] = -(1 << 30);  // outside every image: a column past N loads zeros
+                column_base[c] = 0;
+                if (j < p.N) {
+                    int n, pixel, oy, ox;
+                    p.div_ohw.divmod(j, n, pixel);
+                    p.div_ow.divmod(pixel, oy, ox);
+                    iy0[c] = oy * p.d.stride - p.d.pad;
+                    ix0[c] = ox * p.d.stride - p.d.pad;
+                    column_base[c] = n * p.d.cin * HW + iy0[c] * W + ix0[c];
+                }
             }
         }
 
-        GANT_HD void load(int k0, float (&r)[per]) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int k = k0 + row0 + i;
+        template <class Sink>
+        GANT_HD void gather(int k0, Sink&& sink) const {
+            GANT_UNROLL for (int r = 0; r < rows; ++r) {
+                const int k = k0 + row0 + r * row_step;
                 int ci, tap, ky, kx;
                 div_khw.divmod(k, ci, tap);
                 div_kw.divmod(tap, ky, kx);
-                const int iy = iy0 + ky, ix = ix0 + kx;
-                const bool ok = column_ok && k < K && unsigned(iy) < unsigned(H) && unsigned(ix) < unsigned(W);
-                r[i] = ok ? load_ro(x + xbase + ci * HW + iy * W + ix) : 0.f;
+                const bool k_ok = k < K;
+                const int row_offset = ci * HW + ky * W + kx;
+                GANT_UNROLL for (int c = 0; c < cols; ++c) {
+                    const bool ok = k_ok && unsigned(iy0[c] + ky) < unsigned(H) && unsigned(ix0[c] + kx) < unsigned(W);
+                    sink(r * cols + c, ok ? x + (column_base[c] + row_offset) : x, ok);
+                }
             }
         }
-        GANT_HD void store(const float (&r)[per], float* bs) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) bs[(row0 + i) * Cfg::ldb_row + jl] = round_tf32(r[i]);
+        GANT_HD int smem_offset(int i) const {
+            return (row0 + (i / cols) * row_step) * Cfg::ldb_row + lane + 32 * (i % cols);
         }
     };
 };
@@ -368,74 +491,88 @@ struct dgrad_op {
     }
 
     /// A[m = ci][k = (co, ty, tx)] = w[co][ci][ry + s*ty][rx + s*tx]: a gather from the small,
-    /// cache-resident weight.
+    /// cache-resident weight. Each thread keeps one k (decomposed once per slice) and takes
+    /// every step-th row.
     template <class Cfg>
     struct a_loader {
-        static constexpr int per = Cfg::BM * Cfg::BK / Cfg::threads;
+        static constexpr int step = Cfg::threads / Cfg::BK;
+        static constexpr int per = Cfg::BM / step;
         const float* w;
-        int M, K, m0, tid, cin, khw, kw, s, ry, rx;
+        int M, K, m0, kl, row0, cin, khw, kw, s, ry, rx;
         fast_divmod div_taps, div_tkw;
 
-        GANT_HD a_loader(const params& p, const phase_t& ph, int m0_, int, int tid_)
-            : w(p.wt), M(p.M), K(ph.K), m0(m0_), tid(tid_), cin(p.d.cin), khw(p.d.khw()), kw(p.d.kw),
-              s(p.d.stride), ry(ph.ry), rx(ph.rx), div_taps(ph.div_taps), div_tkw(ph.div_tkw) {}
+        GANT_HD a_loader(const params& p, const phase_t& ph, int m0_, int, int tid)
+            : w(p.wt), M(p.M), K(ph.K), m0(m0_), kl(tid % Cfg::BK), row0(tid / Cfg::BK), cin(p.d.cin),
+              khw(p.d.khw()), kw(p.d.kw), s(p.d.stride), ry(ph.ry), rx(ph.rx), div_taps(ph.div_taps),
+              div_tkw(ph.div_tkw) {}
 
-        GANT_HD void load(int k0, float (&r)[per]) const {
+        template <class Sink>
+        GANT_HD void gather(int k0, Sink&& sink) const {
+            const int k = k0 + kl;
+            const bool k_ok = k < K;
+            int co, tap, ty, tx;
+            div_taps.divmod(k, co, tap);
+            div_tkw.divmod(tap, ty, tx);
+            const int k_offset = co * cin * khw + (ry + s * ty) * kw + rx + s * tx;
             GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int e = tid + i * Cfg::threads, ml = e / Cfg::BK, kl = e % Cfg::BK;
-                const int m = m0 + ml, k = k0 + kl;
-                int co, tap, ty, tx;
-                div_taps.divmod(k, co, tap);
-                div_tkw.divmod(tap, ty, tx);
-                const bool ok = m < M && k < K;
-                r[i] = ok ? load_ro(w + (co * cin + m) * khw + (ry + s * ty) * kw + rx + s * tx) : 0.f;
+                const int m = m0 + row0 + i * step;
+                const bool ok = k_ok && m < M;
+                sink(i, ok ? w + (k_offset + m * khw) : w, ok);
             }
         }
-        GANT_HD void store(const float (&r)[per], float* as) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int e = tid + i * Cfg::threads;
-                as[(e / Cfg::BK) * Cfg::lda + e % Cfg::BK] = round_tf32(r[i]);
-            }
-        }
+        GANT_HD int smem_offset(int i) const { return (row0 + i * step) * Cfg::lda + kl; }
     };
 
     /// B[k = (co, ty, tx)][j = (n, u, v)] = dy[n][co][qy0 + u - ty][qx0 + v - tx] (0 outside dy).
+    /// The same thread layout as the forward pass's B: lanes take consecutive columns, each
+    /// thread `cols` columns and `rows` rows, each decomposed once.
     template <class Cfg>
     struct b_loader {
-        static constexpr int groups = Cfg::threads / Cfg::BN;
-        static constexpr int per = Cfg::BK / groups;
+        static constexpr int cols = Cfg::BN / 32;
+        static constexpr int row_step = Cfg::threads / 32;
+        static constexpr int rows = Cfg::BK / row_step;
+        static constexpr int per = rows * cols;
+        static_assert(Cfg::BN % 32 == 0 && Cfg::BK % row_step == 0, "gant: whole warps of columns, whole rows");
         const float* dy;
-        int K, OH, OW, OHW, jl, row0, base, qy, qx;
-        bool column_ok;
+        int K, OH, OW, OHW, lane, row0;
+        int qy[cols], qx[cols], column_base[cols];  // per column: dy's pixel for tap (0, 0)
         fast_divmod div_taps, div_tkw;
 
         GANT_HD b_loader(const params& p, const phase_t& ph, int, int n0, int tid)
-            : dy(p.dy), K(ph.K), OH(p.d.oh), OW(p.d.ow), OHW(p.d.ohw()), jl(tid % Cfg::BN),
-              row0((tid / Cfg::BN) * per), base(0), qy(0), qx(0), column_ok(n0 + tid % Cfg::BN < ph.N),
+            : dy(p.dy), K(ph.K), OH(p.d.oh), OW(p.d.ow), OHW(p.d.ohw()), lane(tid % 32), row0(tid / 32),
               div_taps(ph.div_taps), div_tkw(ph.div_tkw) {
-            if (column_ok) {
-                int n, pixel, u, v;
-                ph.div_pixels.divmod(n0 + jl, n, pixel);
-                ph.div_nw.divmod(pixel, u, v);
-                base = n * p.d.cout * OHW;
-                qy = ph.qy0 + u;
-                qx = ph.qx0 + v;
+            GANT_UNROLL for (int c = 0; c < cols; ++c) {
+                const int j = n0 + lane + 32 * c;
+                qy[c] = qx[c] = -(1 << 30);  // outside dy for every tap: a column past N loads zeros
+                column_base[c] = 0;
+                if (j < ph.N) {
+                    int n, pixel, u, v;
+                    ph.div_pixels.divmod(j, n, pixel);
+                    ph.div_nw.divmod(pixel, u, v);
+                    qy[c] = ph.qy0 + u;
+                    qx[c] = ph.qx0 + v;
+                    column_base[c] = n * p.d.cout * OHW + qy[c] * OW + qx[c];
+                }
             }
         }
 
-        GANT_HD void load(int k0, float (&r)[per]) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int k = k0 + row0 + i;
+        template <class Sink>
+        GANT_HD void gather(int k0, Sink&& sink) const {
+            GANT_UNROLL for (int r = 0; r < rows; ++r) {
+                const int k = k0 + row0 + r * row_step;
                 int co, tap, ty, tx;
                 div_taps.divmod(k, co, tap);
                 div_tkw.divmod(tap, ty, tx);
-                const int oy = qy - ty, ox = qx - tx;
-                const bool ok = column_ok && k < K && unsigned(oy) < unsigned(OH) && unsigned(ox) < unsigned(OW);
-                r[i] = ok ? load_ro(dy + base + co * OHW + oy * OW + ox) : 0.f;
+                const bool k_ok = k < K;
+                const int row_offset = co * OHW - ty * OW - tx;
+                GANT_UNROLL for (int c = 0; c < cols; ++c) {
+                    const bool ok = k_ok && unsigned(qy[c] - ty) < unsigned(OH) && unsigned(qx[c] - tx) < unsigned(OW);
+                    sink(r * cols + c, ok ? dy + (column_base[c] + row_offset) : dy, ok);
+                }
             }
         }
-        GANT_HD void store(const float (&r)[per], float* bs) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) bs[(row0 + i) * Cfg::ldb_row + jl] = round_tf32(r[i]);
+        GANT_HD int smem_offset(int i) const {
+            return (row0 + (i / cols) * row_step) * Cfg::ldb_row + lane + 32 * (i % cols);
         }
     };
 };
@@ -475,19 +612,19 @@ struct wgrad_op {
             : dy(p.dy), M(p.M), K(p.K), m0(m0_), kl(tid % Cfg::BK), row0(tid / Cfg::BK), cout(p.d.cout),
               ohw(p.d.ohw()), div_ohw(p.div_ohw) {}
 
-        GANT_HD void load(int k0, float (&r)[per]) const {
+        template <class Sink>
+        GANT_HD void gather(int k0, Sink&& sink) const {
             const int k = k0 + kl;
             const bool k_ok = k < K;
             int n = 0, pixel = 0;
             if (k_ok) div_ohw.divmod(k, n, pixel);
             GANT_UNROLL for (int i = 0; i < per; ++i) {
                 const int m = m0 + row0 + i * step;
-                r[i] = (k_ok && m < M) ? load_ro(dy + (n * cout + m) * ohw + pixel) : 0.f;
+                const bool ok = k_ok && m < M;
+                sink(i, ok ? dy + (n * cout + m) * ohw + pixel : dy, ok);
             }
         }
-        GANT_HD void store(const float (&r)[per], float* as) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) as[(row0 + i * step) * Cfg::lda + kl] = round_tf32(r[i]);
-        }
+        GANT_HD int smem_offset(int i) const { return (row0 + i * step) * Cfg::lda + kl; }
     };
 
     /// B[k = (n, oy, ox)][j = (ci, ky, kx)] = x[n][ci][oy*s - pad + ky][ox*s - pad + kx], stored
@@ -505,7 +642,8 @@ struct wgrad_op {
               HW(p.d.hw()), cin(p.d.cin), stride(p.d.stride), pad(p.d.pad), div_ohw(p.div_ohw), div_ow(p.div_ow),
               div_khw(p.div_khw), div_kw(p.div_kw) {}
 
-        GANT_HD void load(int k0, float (&r)[per]) const {
+        template <class Sink>
+        GANT_HD void gather(int k0, Sink&& sink) const {
             const int k = k0 + kl;
             const bool k_ok = k < K;
             int n = 0, pixel = 0, oy = 0, ox = 0;
@@ -521,12 +659,10 @@ struct wgrad_op {
                 div_kw.divmod(tap, ky, kx);
                 const int iy = iy0 + ky, ix = ix0 + kx;
                 const bool ok = k_ok && j < N && unsigned(iy) < unsigned(H) && unsigned(ix) < unsigned(W);
-                r[i] = ok ? load_ro(x + xbase + ci * HW + iy * W + ix) : 0.f;
+                sink(i, ok ? x + xbase + ci * HW + iy * W + ix : x, ok);
             }
         }
-        GANT_HD void store(const float (&r)[per], float* bs) const {
-            GANT_UNROLL for (int i = 0; i < per; ++i) bs[(col0 + i * step) * Cfg::ldb_col + kl] = round_tf32(r[i]);
-        }
+        GANT_HD int smem_offset(int i) const { return (col0 + i * step) * Cfg::ldb_col + kl; }
     };
 };
 

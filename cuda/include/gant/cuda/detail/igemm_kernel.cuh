@@ -56,10 +56,10 @@ __global__ void __launch_bounds__(Cfg::threads, Cfg::min_blocks)
         GANT_UNROLL for (int j = 0; j < Cfg::frags_n; ++j) wmma::fill_fragment(acc[i][j], 0.f);
 
     if (kt_begin < kt_end) {
-        la.load(kt_begin * Cfg::BK, ra);
-        lb.load(kt_begin * Cfg::BK, rb);
-        la.store(ra, a_base);
-        lb.store(rb, b_base);
+        load_slice(la, kt_begin * Cfg::BK, ra);
+        load_slice(lb, kt_begin * Cfg::BK, rb);
+        store_slice(la, ra, a_base);
+        store_slice(lb, rb, b_base);
     }
     __syncthreads();
 
@@ -67,8 +67,8 @@ __global__ void __launch_bounds__(Cfg::threads, Cfg::min_blocks)
         const int stage = (kt - kt_begin) & 1;
         const bool more = kt + 1 < kt_end;
         if (more) {
-            la.load((kt + 1) * Cfg::BK, ra);
-            lb.load((kt + 1) * Cfg::BK, rb);
+            load_slice(la, (kt + 1) * Cfg::BK, ra);
+            load_slice(lb, (kt + 1) * Cfg::BK, rb);
         }
         const float* as = a_base + stage * Cfg::a_stage;
         const float* bs = b_base + stage * Cfg::b_stage;
@@ -87,8 +87,8 @@ __global__ void __launch_bounds__(Cfg::threads, Cfg::min_blocks)
                 GANT_UNROLL for (int j = 0; j < Cfg::frags_n; ++j) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
         }
         if (more) {
-            la.store(ra, a_base + (stage ^ 1) * Cfg::a_stage);
-            lb.store(rb, b_base + (stage ^ 1) * Cfg::b_stage);
+            store_slice(la, ra, a_base + (stage ^ 1) * Cfg::a_stage);
+            store_slice(lb, rb, b_base + (stage ^ 1) * Cfg::b_stage);
         }
         __syncthreads();
     }

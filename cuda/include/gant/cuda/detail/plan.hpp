@@ -120,7 +120,7 @@ inline launch_plan make_plan(const gemm_extent& g, int config, int splits) {
 /// configuration fit on one (cudaOccupancyMaxActiveBlocksPerMultiprocessor).
 struct device_shape {
     int sms = 132;
-    int resident[config_total] = {1, 1, 1, 2, 2, 2, 2, 2, 4};
+    int resident[config_total] = {1, 1, 1, 2, 2, 2, 2, 2, 4, 2, 1, 2, 2, 4, 3, 3};
 };
 
 /// The heuristic's estimate, in microseconds, of a plan. A guess to rank plans by, not a
