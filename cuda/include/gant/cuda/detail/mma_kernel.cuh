@@ -16,6 +16,7 @@
 
 #include <new>
 
+#include "gant/cuda/detail/block_work.cuh"
 #include "gant/cuda/detail/igemm.hpp"
 #include "gant/cuda/detail/mma_tile.hpp"
 
@@ -49,15 +50,10 @@ __global__ void __launch_bounds__(Cfg::threads, Cfg::min_blocks)
     __shared__ __align__(16) unsigned char phase_storage[sizeof(phase_t)];
 
     const int tid = int(threadIdx.x);
-    const int phase = int(blockIdx.z) / splits, split = int(blockIdx.z) % splits;
-    if (tid == 0) new (phase_storage) phase_t(Op::make_phase(p, phase));  // uniform per block: thread 0 derives it
-    __syncthreads();
-    const phase_t ph = *reinterpret_cast<const phase_t*>(phase_storage);
-    const int m0 = int(blockIdx.y) * Cfg::BM, n0 = int(blockIdx.x) * Cfg::BN;
-    if (n0 >= ph.N) return;  // a phase with fewer columns than the grid; uniform over the block
-
-    int kt_begin, kt_end;
-    split_range((ph.K + Cfg::BK - 1) / Cfg::BK, splits, split, kt_begin, kt_end);
+    const block_work<Op> work = find_block_work<Cfg, Op>(p, splits, phase_storage);
+    if (work.n0 >= work.ph.N) return;  // uniform over the block
+    const phase_t& ph = work.ph;
+    const int m0 = work.m0, n0 = work.n0, kt_begin = work.kt_begin, kt_end = work.kt_end;
     const int slices = kt_end - kt_begin;
 
     const typename Op::template a_loader<Cfg> la(p, ph, m0, n0, tid);
@@ -117,16 +113,7 @@ __global__ void __launch_bounds__(Cfg::threads, Cfg::min_blocks)
     float* const cs = smem;
     fragments::store_c(cs, wm, wn, lane, acc);
     __syncthreads();
-    GANT_UNROLL for (int i = 0; i < Cfg::BM * Cfg::BN / Cfg::threads; ++i) {
-        const int e = tid + i * Cfg::threads, ml = e / Cfg::BN, jl = e % Cfg::BN;
-        const int m = m0 + ml, j = n0 + jl;
-        if (m >= p.M || j >= ph.N) continue;
-        const float v = cs[ml * Cfg::ldc + jl];
-        if (splits == 1)
-            store_output<Op>(p, ph, m, j, v);
-        else
-            workspace[workspace_index(phase, split, splits, p.M, workspace_ld, m, j)] = v;
-    }
+    write_block_tile<Cfg, Op>(p, work, cs, splits, workspace, workspace_ld);
 }
 
 }  // namespace gant::cuda::detail
