@@ -159,7 +159,9 @@ done
 if [[ ${GANT_NCU:-1} != 0 && -n $ncu ]]; then
     : >"$out/ncu.log"
     # config 0 is the two-stage 128x128 kernel; -1 lets the heuristic choose (the pipelined one).
-    for spec in "D64.2 forward 0" "D64.2 forward -1" "G64.3 forward 0" "G64.3 forward -1"; do
+    # GANT_NCU_SPECS: "LAYER PASS CONFIG" entries separated by commas.
+    IFS=, read -r -a specs <<<"${GANT_NCU_SPECS:-D64.2 forward 0,D64.2 forward -1,G64.3 forward 0,G64.3 forward -1}"
+    for spec in "${specs[@]}"; do
         read -r layer pass config <<<"$spec"
         echo "ncu: $layer $pass, config $config" | tee -a "$out/ncu.log"
         set +e
@@ -173,6 +175,24 @@ if [[ ${GANT_NCU:-1} != 0 && -n $ncu ]]; then
         | head -120 | tee -a "$log" || true
 else
     say "ncu: not run (not installed, or GANT_NCU=0)"
+fi
+
+section "sass: instruction mix of the pipelined 128x128 kernels (static counts over each whole kernel)"
+cuobjdump=$(command -v cuobjdump || true)
+[[ -z $cuobjdump && -x "$(dirname "$nvcc")/cuobjdump" ]] && cuobjdump="$(dirname "$nvcc")/cuobjdump"
+if [[ -n $cuobjdump && -f $build/libgant_cuda_kernels.a ]]; then
+    # One line per kernel of mma_config<128,128,32,64,32,2,3>: its most frequent opcodes.
+    "$cuobjdump" -sass "$build/libgant_cuda_kernels.a" 2>/dev/null | awk '
+        /Function :/ { name = $3; keep = (name ~ /mma_igemm_kernel/ && name ~ /ILi128ELi128ELi32ELi64ELi32ELi2ELi3E/) ; next }
+        keep && /\/\*[0-9a-f]+\*\// {
+            line = $0; sub(/^[ \t]*\/\*[0-9a-f]+\*\/[ \t]+/, "", line); sub(/^@!?U?P[0-9T] +/, "", line); split(line, w, /[ .;]/);
+            if (w[1] != "") { count[name, w[1]]++; total[name]++ }
+        }
+        END {
+            for (key in count) { split(key, parts, SUBSEP); print total[parts[1]], parts[1], count[key], parts[2] }
+        }' | sort -k2,2 -k3,3nr | awk '{ if ($2 != last) { printf "\n%s (%d instructions):", ($2 ~ /fprop/ ? "fprop" : $2 ~ /dgrad/ ? "dgrad" : "wgrad"), $1; last = $2; n = 0 } if (n++ < 14) printf " %s %d", $4, $3 } END { print "" }' | tee -a "$log"
+else
+    say "cuobjdump: not found, skipped"
 fi
 
 section "status"

@@ -320,16 +320,20 @@ constexpr config_info info_of(const char* name, float efficiency) {
     return {name, Cfg::BM, Cfg::BN, Cfg::BK, Cfg::threads, Cfg::pipelined, efficiency};
 }
 
+// Efficiencies are relative to the pipelined 128x128 tile with 3 stages, from the sweeps of
+// gant_bench_cuda_conv on an H200 (docs/cuda.md): e.g. the same work took 249 us on it and
+// 308 us on the pipelined 128x64 tile; the two-stage kernel reached about two thirds of the
+// pipelined one's throughput.
 inline constexpr config_info config_table[] = {
-    info_of<config_128x128>("128x128x32", 1.00f), info_of<config_128x64>("128x64x32", 0.90f),
-    info_of<config_64x128>("64x128x32", 0.90f),   info_of<config_64x64>("64x64x32", 0.80f),
-    info_of<config_32x128>("32x128x32", 0.70f),   info_of<config_16x128>("16x128x32", 0.55f),
-    info_of<config_128x64_occ2>("128x64x32/r128", 0.80f), info_of<config_64x128_occ2>("64x128x32/r128", 0.80f),
-    info_of<config_64x64_occ4>("64x64x32/r128", 0.70f),
-    info_of<mma_128x128_s3>("mma128x128x32/s3", 1.50f), info_of<mma_128x128_s4>("mma128x128x32/s4", 1.40f),
-    info_of<mma_128x64_s3>("mma128x64x32/s3", 1.35f),   info_of<mma_64x128_s3>("mma64x128x32/s3", 1.35f),
-    info_of<mma_64x64_s3>("mma64x64x32/s3", 1.20f),     info_of<mma_32x128_s3>("mma32x128x32/s3", 1.05f),
-    info_of<mma_16x128_s3>("mma16x128x32/s3", 0.85f),
+    info_of<config_128x128>("128x128x32", 0.67f), info_of<config_128x64>("128x64x32", 0.60f),
+    info_of<config_64x128>("64x128x32", 0.60f),   info_of<config_64x64>("64x64x32", 0.53f),
+    info_of<config_32x128>("32x128x32", 0.47f),   info_of<config_16x128>("16x128x32", 0.37f),
+    info_of<config_128x64_occ2>("128x64x32/r128", 0.53f), info_of<config_64x128_occ2>("64x128x32/r128", 0.53f),
+    info_of<config_64x64_occ4>("64x64x32/r128", 0.47f),
+    info_of<mma_128x128_s3>("mma128x128x32/s3", 1.00f), info_of<mma_128x128_s4>("mma128x128x32/s4", 0.93f),
+    info_of<mma_128x64_s3>("mma128x64x32/s3", 0.80f),   info_of<mma_64x128_s3>("mma64x128x32/s3", 0.85f),
+    info_of<mma_64x64_s3>("mma64x64x32/s3", 0.70f),     info_of<mma_32x128_s3>("mma32x128x32/s3", 0.60f),
+    info_of<mma_16x128_s3>("mma16x128x32/s3", 0.50f),
 };
 inline constexpr int config_total = int(sizeof(config_table) / sizeof(config_table[0]));
 static_assert(config_total == config_types::size, "gant: config_table describes every configuration of config_types");
@@ -628,19 +632,32 @@ struct wgrad_op {
     };
 
     /// B[k = (n, oy, ox)][j = (ci, ky, kx)] = x[n][ci][oy*s - pad + ky][ox*s - pad + kx], stored
-    /// column-major so that consecutive threads (consecutive k) write consecutive words.
+    /// column-major so that consecutive threads (consecutive k) write consecutive words. Each
+    /// thread keeps one k per slice and a run of `per` consecutive columns, whose first one it
+    /// decomposes once (the columns are the same every slice) and then walks tap by tap.
     template <class Cfg>
     struct b_loader {
         static constexpr int step = Cfg::threads / Cfg::BK;
         static constexpr int per = Cfg::BN / step;
         const float* x;
-        int N, K, n0, kl, col0, H, W, HW, cin, stride, pad;
-        fast_divmod div_ohw, div_ow, div_khw, div_kw;
+        int K, kl, col0, H, W, HW, cin, stride, pad, kh, kw;
+        int columns_left;                // columns of this thread's run that are < N
+        int ky0, kx0, column_offset0;    // the run's first column: its tap, and ci*HW + ky*W + kx
+        fast_divmod div_ohw, div_ow;
 
-        GANT_HD b_loader(const params& p, const phase_t&, int, int n0_, int tid)
-            : x(p.x), N(p.N), K(p.K), n0(n0_), kl(tid % Cfg::BK), col0(tid / Cfg::BK), H(p.d.h), W(p.d.w),
-              HW(p.d.hw()), cin(p.d.cin), stride(p.d.stride), pad(p.d.pad), div_ohw(p.div_ohw), div_ow(p.div_ow),
-              div_khw(p.div_khw), div_kw(p.div_kw) {}
+        GANT_HD b_loader(const params& p, const phase_t&, int, int n0, int tid)
+            : x(p.x), K(p.K), kl(tid % Cfg::BK), col0(tid / Cfg::BK), H(p.d.h), W(p.d.w), HW(p.d.hw()),
+              cin(p.d.cin), stride(p.d.stride), pad(p.d.pad), kh(p.d.kh), kw(p.d.kw), columns_left(0), ky0(0),
+              kx0(0), column_offset0(0), div_ohw(p.div_ohw), div_ow(p.div_ow) {
+            const int first = n0 + col0 * per;
+            columns_left = p.N - first;
+            if (columns_left > 0) {
+                int ci, tap;
+                p.div_khw.divmod(first, ci, tap);
+                p.div_kw.divmod(tap, ky0, kx0);
+                column_offset0 = ci * HW + ky0 * W + kx0;
+            }
+        }
 
         template <class Sink>
         GANT_HD void gather(int k0, Sink&& sink) const {
@@ -651,18 +668,28 @@ struct wgrad_op {
                 div_ohw.divmod(k, n, pixel);
                 div_ow.divmod(pixel, oy, ox);
             }
-            const int iy0 = oy * stride - pad, ix0 = ox * stride - pad, xbase = n * cin * HW;
+            const int iy0 = oy * stride - pad, ix0 = ox * stride - pad;
+            const int row_base = n * cin * HW + iy0 * W + ix0;
+            int ky = ky0, kx = kx0, column_offset = column_offset0;
             GANT_UNROLL for (int i = 0; i < per; ++i) {
-                const int j = n0 + col0 + i * step;
-                int ci, tap, ky, kx;
-                div_khw.divmod(j, ci, tap);
-                div_kw.divmod(tap, ky, kx);
-                const int iy = iy0 + ky, ix = ix0 + kx;
-                const bool ok = k_ok && j < N && unsigned(iy) < unsigned(H) && unsigned(ix) < unsigned(W);
-                sink(i, ok ? x + xbase + ci * HW + iy * W + ix : x, ok);
+                const bool ok = k_ok && i < columns_left && unsigned(iy0 + ky) < unsigned(H) &&
+                                unsigned(ix0 + kx) < unsigned(W);
+                sink(i, ok ? x + (row_base + column_offset) : x, ok);
+                // The next column: the next tap, carrying into the next row and channel.
+                ++kx;
+                ++column_offset;
+                if (kx == kw) {
+                    kx = 0;
+                    ++ky;
+                    column_offset += W - kw;
+                    if (ky == kh) {
+                        ky = 0;
+                        column_offset += HW - kh * W;
+                    }
+                }
             }
         }
-        GANT_HD int smem_offset(int i) const { return (col0 + i * step) * Cfg::ldb_col + kl; }
+        GANT_HD int smem_offset(int i) const { return (col0 * per + i) * Cfg::ldb_col + kl; }
     };
 };
 

@@ -123,10 +123,12 @@ struct device_shape {
     int resident[config_total] = {1, 1, 1, 2, 2, 2, 2, 2, 4, 2, 1, 2, 2, 4, 3, 3};
 };
 
-/// The heuristic's estimate, in microseconds, of a plan. A guess to rank plans by, not a
-/// prediction: a full H100 SM is taken to do ~1.2e6 TF32 multiply-adds per microsecond with
-/// a 128x128 tile (less with smaller ones, config_info), 8 resident warps to reach about 60% of
-/// that, 16 or more 90%; a split costs the workspace's round trip at ~3 TB/s plus a launch.
+/// The heuristic's estimate, in microseconds, of a plan. A guess to rank plans by: a full
+/// H100/H200 SM is taken to do ~0.3e6 TF32 multiply-adds per microsecond with the pipelined
+/// 128x128 tile (measured: about 70 TFLOP/s over 132 SMs; less with other tiles, config_info),
+/// 8 resident warps to reach about 60% of that, 16 or more 90%; a split costs the workspace's
+/// round trip at ~3 TB/s plus a launch. (The rate matters against the split's cost: at 4x the
+/// real rate, the planner avoided splits that the benchmark's sweep found 20% faster.)
 inline double estimate_us(const gemm_extent& g, const launch_plan& plan, const device_shape& dev) {
     const config_info& c = config_table[plan.config];
     const long long blocks = plan.blocks();
@@ -140,7 +142,7 @@ inline double estimate_us(const gemm_extent& g, const launch_plan& plan, const d
     const int k_tiles = std::max(1, ceil_div(g.k_max, c.bk));
     const int slices = ceil_div(k_tiles, plan.splits);
     const double block_fma = double(c.bm) * c.bn * slices * c.bk;
-    double us = double(waves) * block_fma * on_one_sm / (1.2e6 * c.efficiency * utilisation);
+    double us = double(waves) * block_fma * on_one_sm / (0.3e6 * c.efficiency * utilisation);
     if (plan.splits > 1) us += double(plan.splits * 2 + 1) * g.M * g.n_max * g.phases * 4.0 / 3.0e6 + 2.0;
     return us;
 }
