@@ -48,6 +48,16 @@ void require_pointers(const void* a, const void* b, const void* c, const char* w
     if (!a || !b || !c) throw std::invalid_argument(std::string("gant::cuda::") + what + ": a tensor pointer is null");
 }
 
+/// The chain-rule factor needs the activation's output, and a curvature term both its tensors.
+void require_epilogue(const conv_epilogue& e, const char* what) {
+    if (e.chain != activation::none && !e.chain_output)
+        throw std::invalid_argument(std::string("gant::cuda::") + what +
+                                    ": the epilogue's chain-rule factor needs chain_output (the activation's output)");
+    if (bool(e.curvature_a) != bool(e.curvature_b))
+        throw std::invalid_argument(std::string("gant::cuda::") + what +
+                                    ": the epilogue's curvature term needs both curvature_a and curvature_b");
+}
+
 void check_choice(const kernel_choice& choice, const char* what) {
     if (choice.config >= config_count())
         throw std::invalid_argument(std::string("gant::cuda::") + what + ": kernel_choice.config " +
@@ -132,6 +142,7 @@ void conv2d_forward(const conv2d_problem& problem, const float* x, const float* 
                     const conv_epilogue& epilogue, cudaStream_t stream, const kernel_choice& choice) {
     require(problem, "conv2d_forward");
     require_pointers(x, w, y, "conv2d_forward");
+    require_epilogue(epilogue, "conv2d_forward");
     check_choice(choice, "conv2d_forward");
     const detail::fprop_params params = detail::make_fprop(problem, x, w, y, epilogue);
     const detail::launch_plan plan = detail::choose_plan(detail::extent_of(params), device_for<detail::fprop_op>(), choice);
@@ -142,6 +153,7 @@ void conv2d_backward_data(const conv2d_problem& problem, const float* dy, const 
                           const conv_epilogue& epilogue, cudaStream_t stream, const kernel_choice& choice) {
     require(problem, "conv2d_backward_data");
     require_pointers(dy, w, dx, "conv2d_backward_data");
+    require_epilogue(epilogue, "conv2d_backward_data");
     check_choice(choice, "conv2d_backward_data");
     const detail::dgrad_params params = detail::make_dgrad(problem, dy, w, dx, epilogue);
     const detail::launch_plan plan = detail::choose_plan(detail::extent_of(params), device_for<detail::dgrad_op>(), choice);

@@ -65,12 +65,14 @@ device_buffer<float> upload(const std::vector<float>& v) {
 std::vector<float> run_pass(const pass_data& d, const kernel_choice& choice) {
     device_buffer<float> a = upload(d.a), b = upload(d.b);
     device_buffer<float> bias = upload(d.bias);
+    device_buffer<float> chain_output = upload(d.chain.output), curvature_a = upload(d.chain.curvature_a),
+                         curvature_b = upload(d.chain.curvature_b);
     device_buffer<float> out(d.output_size, test_stream());
     if (d.old.empty())
         out.fill_bytes(0xFF);
     else
         out.copy_from_host(d.old);
-    const conv_epilogue e = d.epilogue(bias.data());
+    const conv_epilogue e = d.epilogue(bias.data(), chain_output.data(), curvature_a.data(), curvature_b.data());
     switch (d.pass) {
         case conv_pass::forward:
             conv2d_forward(d.problem, a.data(), b.data(), out.data(), e, test_stream(), choice);
@@ -132,7 +134,8 @@ void check_conv_pass(conv_pass pass, activation act) {
     int failures = 0, runs = 0;
     double worst_l2 = 0;
     for (const auto& c : test_convs()) {
-        for (epilogue_variant v : {epilogue_variant::plain, epilogue_variant::fused, epilogue_variant::accumulate}) {
+        for (epilogue_variant v : {epilogue_variant::plain, epilogue_variant::fused, epilogue_variant::accumulate,
+                                   epilogue_variant::chain}) {
             const pass_data d = make_pass(c.problem, pass, data_kind::exact, v, rng, act);
             if (v == epilogue_variant::plain) {
                 for (const kernel_choice& choice : all_choices()) {
@@ -144,14 +147,16 @@ void check_conv_pass(conv_pass pass, activation act) {
                 failures += check_pass(d, {}) ? 0 : 1;
             }
         }
-        const pass_data u = make_pass(c.problem, pass, data_kind::uniform, epilogue_variant::fused, rng, act);
-        const std::vector<float> out = run_pass(u, {});
-        const comparison cmp = compare(out, u.expected, u.magnitude, u.kind, u.alpha);
-        ++runs;
-        worst_l2 = std::max(worst_l2, cmp.relative_l2);
-        if (!cmp.ok) {
-            ++failures;
-            BOOST_ERROR(u.describe() << ": " << cmp.detail << " (seed " << test_seed() << ")");
+        for (epilogue_variant v : {epilogue_variant::fused, epilogue_variant::chain}) {
+            const pass_data u = make_pass(c.problem, pass, data_kind::uniform, v, rng, act);
+            const std::vector<float> out = run_pass(u, {});
+            const comparison cmp = compare(out, u.expected, u.magnitude, u.kind, u.alpha);
+            ++runs;
+            worst_l2 = std::max(worst_l2, cmp.relative_l2);
+            if (!cmp.ok) {
+                ++failures;
+                BOOST_ERROR(u.describe() << ": " << cmp.detail << " (seed " << test_seed() << ")");
+            }
         }
     }
     BOOST_TEST_MESSAGE(pass_name(pass) << ": " << runs << " runs, " << failures

@@ -33,7 +33,8 @@ using namespace gant::cuda::testing;
 std::vector<float> emulate_pass(const pass_data& d, const kernel_choice& choice, detail::launch_plan* used = nullptr) {
     std::vector<float> out = d.old;
     if (out.empty()) out.assign(d.output_size, std::numeric_limits<float>::quiet_NaN());
-    const conv_epilogue e = d.epilogue(d.bias.data());
+    const conv_epilogue e =
+        d.epilogue(d.bias.data(), d.chain.output.data(), d.chain.curvature_a.data(), d.chain.curvature_b.data());
     const detail::device_shape device;  // an H100 as the planner's defaults describe it
     detail::launch_plan plan;
     switch (d.pass) {
@@ -192,6 +193,16 @@ BOOST_AUTO_TEST_CASE(invalid_problems_are_refused_before_any_device_call) {
     BOOST_CHECK_THROW(conv2d_backward_filter({2, 3, 8, 8, 4, 3, 3, 1, 1}, &dummy, &dummy, &dummy, 1.f, 0.f, nullptr,
                                              {config_count(), 1}),
                       std::invalid_argument);
+    conv_epilogue chain_without_output;
+    chain_without_output.chain = activation::tanh;
+    BOOST_CHECK_THROW(conv2d_forward({2, 3, 8, 8, 4, 3, 3, 1, 1}, &dummy, &dummy, &dummy, chain_without_output),
+                      std::invalid_argument);
+    conv_epilogue half_curvature;
+    half_curvature.chain = activation::tanh;
+    half_curvature.chain_output = &dummy;
+    half_curvature.curvature_a = &dummy;
+    BOOST_CHECK_THROW(conv2d_backward_data({2, 3, 8, 8, 4, 3, 3, 1, 1}, &dummy, &dummy, &dummy, half_curvature),
+                      std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(cuda_check_names_the_call_file_and_error) {
@@ -218,7 +229,8 @@ BOOST_AUTO_TEST_CASE(every_configuration_on_odd_sizes) {
     int failures = 0, runs = 0;
     for (const auto& c : odd_convs())
         for (conv_pass pass : all_passes)
-            for (epilogue_variant v : {epilogue_variant::plain, epilogue_variant::fused, epilogue_variant::accumulate}) {
+            for (epilogue_variant v : {epilogue_variant::plain, epilogue_variant::fused, epilogue_variant::accumulate,
+                                       epilogue_variant::chain}) {
                 const pass_data d = make_pass(c.problem, pass, data_kind::exact, v, rng,
                                               pass == conv_pass::backward_data ? activation::tanh
                                                                                : activation::leaky_relu);
@@ -256,16 +268,17 @@ BOOST_AUTO_TEST_CASE(uniform_data_within_the_tf32_bound) {
     int failures = 0;
     double worst_l2 = 0;
     for (const auto& c : {odd_convs()[0], odd_convs()[4], dcgan_convs(28, 1)[1]})
-        for (conv_pass pass : all_passes) {
-            const pass_data d = make_pass(c.problem, pass, data_kind::uniform, epilogue_variant::fused, rng);
-            const std::vector<float> out = emulate_pass(d, {});
-            const comparison cmp = compare(out, d.expected, d.magnitude, d.kind, d.alpha);
-            worst_l2 = std::max(worst_l2, cmp.relative_l2);
-            if (!cmp.ok) {
-                ++failures;
-                BOOST_ERROR(d.describe() << ": " << cmp.detail);
+        for (conv_pass pass : all_passes)
+            for (epilogue_variant v : {epilogue_variant::fused, epilogue_variant::chain}) {
+                const pass_data d = make_pass(c.problem, pass, data_kind::uniform, v, rng);
+                const std::vector<float> out = emulate_pass(d, {});
+                const comparison cmp = compare(out, d.expected, d.magnitude, d.kind, d.alpha);
+                worst_l2 = std::max(worst_l2, cmp.relative_l2);
+                if (!cmp.ok) {
+                    ++failures;
+                    BOOST_ERROR(d.describe() << ": " << cmp.detail);
+                }
             }
-        }
     BOOST_TEST_MESSAGE("largest relative L2 error with emulated TF32 operands: " << worst_l2);
     BOOST_TEST(failures == 0);
     BOOST_TEST(worst_l2 < 1e-3);

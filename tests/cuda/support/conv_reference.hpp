@@ -133,6 +133,39 @@ inline std::vector<double> apply_epilogue(const std::vector<double>& acc, int ch
     return out;
 }
 
+/// The chain-rule factor of conv_epilogue in double: expected = phi'(y) * expected + phi''(y) *
+/// a * b. The TF32 error of the convolution scales with |phi'(y)|, so does its bound's
+/// magnitude. The kernel's FP32 arithmetic adds its own rounding, which the magnitude covers
+/// with room to spare and far below any wrong term: 2^-10 of the curvature term, and 2^-14 of
+/// the value before the factor (1 - y^2 in FP32 is off by up to 2^-24 in absolute terms, which
+/// matters where it is near 0).
+struct chain_rule {
+    activation phi = activation::none;
+    float slope = 0.2f;
+    std::vector<float> output, curvature_a, curvature_b;  // curvature: empty, or both set
+};
+
+inline void apply_chain_rule(const chain_rule& c, std::vector<double>& expected, std::vector<double>& magnitude) {
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const double y = c.output[i];
+        double first = 1, second = 0;
+        switch (c.phi) {
+            case activation::relu: first = y > 0 ? 1 : 0; break;
+            case activation::leaky_relu: first = y > 0 ? 1 : double(c.slope); break;
+            case activation::tanh:
+                first = 1 - y * y;
+                second = -2 * y * first;
+                break;
+            case activation::none: break;
+        }
+        double curvature = 0;
+        if (!c.curvature_a.empty()) curvature = second * double(c.curvature_a[i]) * double(c.curvature_b[i]);
+        magnitude[i] = std::abs(first) * magnitude[i] + std::ldexp(std::abs(curvature), -10) +
+                       std::ldexp(std::abs(expected[i]), -14);
+        expected[i] = first * expected[i] + curvature;
+    }
+}
+
 // ---- data -----------------------------------------------------------------------------------
 
 enum class data_kind { exact, uniform };

@@ -62,12 +62,29 @@ enum class activation { none, relu, leaky_relu, tanh };
 /// with each accumulated value v before storing it at out:
 ///   out = act(alpha * v + beta * out + bias[channel])
 /// out is not read when beta == 0 (so it may hold anything, NaN included); bias may be null.
+///
+/// The chain-rule factor, applied last when `chain` is not none, is the work the backward and
+/// tangent (gradient-penalty) passes of a conv followed by an activation phi need, fused:
+///   out = phi'(y) * out + phi''(y) * curvature_a * curvature_b
+/// with y = `chain_output` (phi's forward output, same layout as out) and phi = `chain` with
+/// `chain_slope` for leaky_relu (positive). Examples: the tangent of y = phi(conv(x)) is
+/// conv2d_forward(xdot) with chain = phi at that layer's output; the gradient reaching the
+/// activation before a conv is conv2d_backward_data(dy) with chain = that activation. phi'(y)
+/// is taken from the output, as gant's CPU activations do: relu y > 0 ? 1 : 0, leaky_relu
+/// y > 0 ? 1 : slope (so NaN gets the slope, like the CPU), tanh 1 - y^2. The curvature term is
+/// added only when both pointers are set and phi'' is not zero (tanh: -2y(1 - y^2)); it is the
+/// second-order term of the paired backward pass, phi''(a) * adot * ydotbar.
 struct conv_epilogue {
     const float* bias = nullptr;
     activation act = activation::none;
     float slope = 0.2f;  // leaky_relu's negative slope
     float alpha = 1.f;
     float beta = 0.f;
+    activation chain = activation::none;  // none: no chain-rule factor
+    const float* chain_output = nullptr;  // phi's output y; required when chain is not none
+    float chain_slope = 0.2f;
+    const float* curvature_a = nullptr;   // both or neither
+    const float* curvature_b = nullptr;
 };
 
 enum class conv_pass { forward, backward_data, backward_filter };

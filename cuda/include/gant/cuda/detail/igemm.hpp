@@ -157,6 +157,25 @@ GANT_HD void copy_slice_async(const Loader& l, int k0, float* tile) {
     l.gather(k0, [&](int i, const float* src, bool ok) { copy_async_4(tile + l.smem_offset(i), src, ok); });
 }
 
+/// The chain-rule factor of the epilogue (conv_epilogue in conv.hpp):
+/// phi'(y) * v + phi''(y) * ca * cb, from phi's output y; the curvature pointers are read only
+/// where phi'' can be non-zero (tanh).
+GANT_HD float apply_chain_rule(float v, int phi, float slope, const float* y_at, const float* a_at,
+                               const float* b_at) {
+    const float y = load_ro(y_at);
+    switch (phi) {
+        case act_relu: return (y > 0.f ? 1.f : 0.f) * v;
+        case act_leaky_relu: return (y > 0.f ? 1.f : slope) * v;
+        case act_tanh: {
+            const float first = 1.f - y * y;
+            float out = first * v;
+            if (a_at) out += -2.f * y * first * load_ro(a_at) * load_ro(b_at);
+            return out;
+        }
+        default: return v;
+    }
+}
+
 // ---- problem descriptions -------------------------------------------------------------------
 
 /// A conv2d over a batch with its output size resolved (the conv whose passes run; a transposed
@@ -172,6 +191,11 @@ struct epilogue_params {
     const float* bias;  // [M] or null
     int act;            // activation_code
     float slope, alpha, beta;
+    int chain;                  // activation_code of the chain-rule factor (act_none: none)
+    const float* chain_output;  // that activation's output y, laid out as out
+    float chain_slope;
+    const float* curvature_a;   // null, or both set: + phi''(y) * a * b
+    const float* curvature_b;
 };
 
 /// The GEMM of a pass without phases (forward, backward-filter): its N and K.
@@ -702,7 +726,12 @@ GANT_HD void store_output(const typename Op::params& p, const typename Op::phase
     float v = p.ep.alpha * acc;
     if (p.ep.beta != 0.f) v += p.ep.beta * p.out[offset];
     if (p.ep.bias) v += load_ro(p.ep.bias + m);
-    p.out[offset] = apply_activation(v, p.ep.act, p.ep.slope);
+    v = apply_activation(v, p.ep.act, p.ep.slope);
+    if (p.ep.chain != act_none)
+        v = apply_chain_rule(v, p.ep.chain, p.ep.chain_slope, p.ep.chain_output + offset,
+                             p.ep.curvature_a ? p.ep.curvature_a + offset : nullptr,
+                             p.ep.curvature_b ? p.ep.curvature_b + offset : nullptr);
+    p.out[offset] = v;
 }
 
 /// Where split `split` of the reduction keeps its partial C[m][j] of a phase.

@@ -18,7 +18,11 @@ inline conv_dims dims_of(const conv2d_problem& p) {
 }
 
 inline epilogue_params epilogue_of(const conv_epilogue& e) {
-    return {e.bias, int(e.act), e.slope, e.alpha, e.beta};
+    const bool curvature = e.curvature_a && e.curvature_b;
+    return {e.bias,           int(e.act),    e.slope,
+            e.alpha,          e.beta,        int(e.chain),
+            e.chain_output,   e.chain_slope, curvature ? e.curvature_a : nullptr,
+            curvature ? e.curvature_b : nullptr};
 }
 
 inline fprop_params make_fprop(const conv2d_problem& problem, const float* x, const float* w, float* y,
@@ -59,7 +63,7 @@ inline wgrad_params make_wgrad(const conv2d_problem& problem, const float* x, co
     p.x = x;
     p.dy = dy;
     p.out = dw;
-    p.ep = {nullptr, act_none, 0.f, alpha, beta};
+    p.ep = {nullptr, act_none, 0.f, alpha, beta, act_none, nullptr, 0.f, nullptr, nullptr};
     p.M = p.d.cout;
     p.N = p.d.cin * p.d.khw();
     p.K = p.d.batch * p.d.ohw();
