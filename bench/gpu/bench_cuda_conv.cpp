@@ -250,6 +250,19 @@ std::string fmt(double v, int precision = 2) {
 
 }  // namespace
 
+/// The whole of `text` as an integer in [low, high], or false (atoi would read "x" as 0).
+bool parse_int(const std::string& text, int low, int high, int& value) {
+    std::size_t used = 0;
+    try {
+        const long v = std::stol(text, &used);
+        if (used != text.size() || v < low || v > high) return false;
+        value = int(v);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 int main(int argc, char** argv) {
     options opt;
     for (int i = 1; i < argc; ++i) {
@@ -264,13 +277,24 @@ int main(int argc, char** argv) {
             opt.table = argv[++i];
         else if (a == "--only" && i + 1 < argc)
             opt.only = argv[++i];
-        else if (a == "--pass" && i + 1 < argc)
+        else if (a == "--pass" && i + 1 < argc) {
             opt.pass = argv[++i];
-        else if (a == "--batch" && i + 1 < argc)
-            opt.batch = std::atoi(argv[++i]);
-        else if (a == "--config" && i + 1 < argc)
-            opt.config = std::atoi(argv[++i]);
-        else {
+            if (opt.pass != "forward" && opt.pass != "backward-data" && opt.pass != "backward-filter") {
+                std::cerr << "--pass must be forward, backward-data or backward-filter, not '" << opt.pass << "'\n";
+                return 2;
+            }
+        } else if (a == "--batch" && i + 1 < argc) {
+            if (!parse_int(argv[++i], 1, 1 << 20, opt.batch)) {
+                std::cerr << "--batch must be a positive integer, not '" << argv[i] << "'\n";
+                return 2;
+            }
+        } else if (a == "--config" && i + 1 < argc) {
+            if (!parse_int(argv[++i], -1, config_count() - 1, opt.config)) {
+                std::cerr << "--config must be -1 (the heuristic) or a configuration from 0 to " << config_count() - 1
+                          << ", not '" << argv[i] << "'\n";
+                return 2;
+            }
+        } else {
             std::cerr << "usage: " << argv[0]
                       << " [--quick] [--no-sweep] [--budget SECONDS] [--table FILE] [--only LAYER] [--pass PASS] [--batch N]"
                          " [--config C]\n";

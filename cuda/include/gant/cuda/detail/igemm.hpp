@@ -214,6 +214,15 @@ struct dgrad_phase {
 
 // ---- tile configurations --------------------------------------------------------------------
 
+/// What the loaders and the epilogue (shared by every tile configuration) need of a tile: the A
+/// loaders and backward-filter's B loader give each thread one k and whole rows; the
+/// forward/backward-data B loaders give each lane whole columns and each warp whole rows; the
+/// epilogue gives every thread the same share of the C tile.
+constexpr bool loaders_fit(int BM, int BN, int BK, int threads) {
+    return threads % BK == 0 && BM % (threads / BK) == 0 && BN % (threads / BK) == 0 && BN % 32 == 0 &&
+           BK % (threads / 32) == 0 && (BM * BN) % threads == 0;
+}
+
 /// A block computes BM x BN of C over BK-deep slices; each warp a WM x WN part of it as
 /// (WM/16) x (WN/16) WMMA m16n16k8 fragments. Shared-memory rows are padded by 4 floats so that
 /// the fragment loads and the loaders' stores hit distinct banks, and every fragment starts on
@@ -240,11 +249,7 @@ struct tile_config {
 
     static_assert(BM % WM == 0 && BN % WN == 0 && WM % 16 == 0 && WN % 16 == 0 && BK % 8 == 0,
                   "gant: a tile is whole warps of whole 16x16x8 fragments");
-    static_assert(threads % BK == 0 && BM % (threads / BK) == 0 && BN % (threads / BK) == 0,
-                  "gant: the A loaders and backward-filter's B loader give each thread one k and whole rows");
-    static_assert(BN % 32 == 0 && BK % (threads / 32) == 0,
-                  "gant: forward/backward-data B loaders give each lane whole columns and each warp whole rows");
-    static_assert((BM * BN) % threads == 0, "gant: the epilogue gives every thread the same share of the tile");
+    static_assert(loaders_fit(BM, BN, BK, threads), "gant: the loaders and epilogue need whole shares (loaders_fit)");
 };
 
 /// The tiles of the pipelined kernel (mma_kernel.cuh, mma_tile.hpp): whole m16n8k8 products per
@@ -272,11 +277,7 @@ struct mma_config {
     static_assert(BM % WM == 0 && BN % WN == 0 && WM % 16 == 0 && WN % 8 == 0 && BK % 8 == 0,
                   "gant: a tile is whole warps of whole m16n8k8 products");
     static_assert(stages >= 2, "gant: the pipeline needs at least two stages");
-    static_assert(threads % BK == 0 && BM % (threads / BK) == 0 && BN % (threads / BK) == 0,
-                  "gant: the A loaders and backward-filter's B loader give each thread one k and whole rows");
-    static_assert(BN % 32 == 0 && BK % (threads / 32) == 0,
-                  "gant: forward/backward-data B loaders give each lane whole columns and each warp whole rows");
-    static_assert((BM * BN) % threads == 0, "gant: the epilogue gives every thread the same share of the tile");
+    static_assert(loaders_fit(BM, BN, BK, threads), "gant: the loaders and epilogue need whole shares (loaders_fit)");
 };
 
 // The configurations gant compiles. The order is the index that kernel_choice::config uses;

@@ -14,8 +14,6 @@
 // from shared memory.
 #include <cuda_runtime.h>
 
-#include <new>
-
 #include "gant/cuda/detail/block_work.cuh"
 #include "gant/cuda/detail/igemm.hpp"
 #include "gant/cuda/detail/mma_tile.hpp"
