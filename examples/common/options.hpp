@@ -35,7 +35,19 @@ struct example_info {
     // GEMM-bound networks (MLPs) get the threads in OpenBLAS; convolutional ones split the batch
     // over gant's own pool and keep OpenBLAS at one thread (core/threads.hpp says why).
     bool blas_threads = false;
+    // The example's own departures from its family's paper defaults
+    // (gan<...>::default_hyper_parameters()), applied before the checkpoint's and the flags'
+    // values and shown by --help; each example says in its comments why. Null: none.
+    void (*adjust_defaults)(hyper_parameters&) = nullptr;
 };
+
+/// The defaults an example trains with: its family's, then its own adjustments.
+template <class Model>
+hyper_parameters example_defaults(const example_info& info) {
+    hyper_parameters h = Model::default_hyper_parameters();
+    if (info.adjust_defaults) info.adjust_defaults(h);
+    return h;
+}
 
 /// The exit code of a command-line error (the convention of getopt-based tools).
 inline constexpr int usage_error = 2;

@@ -350,7 +350,7 @@ run_result train(const options& o, const example_info& info,
                                 generator_file = o.out / "generator.gant";
     try {
         // Hyper-parameters: the family's defaults, then the checkpoint's, then the flags.
-        hyper_parameters h = Model::default_hyper_parameters();
+        hyper_parameters h = example_defaults<Model>(info);
         checkpoint_extra saved;
         const bool resuming = !o.resume.empty();
         if (resuming) {
@@ -655,7 +655,7 @@ template <class Model, class Data = typename Model::sample_shape>
 int run(int argc, char** argv, const example_info& info) {
     options o;
     if (const auto code = parse_options<typename Model::lipschitz_type, Model>(argc, argv, info,
-                                                                         Model::default_hyper_parameters(), o))
+                                                                         example_defaults<Model>(info), o))
         return *code;
     if (o.eval && !o.smoke)
         if (const std::string problem = evaluation::problem(); !problem.empty()) {
