@@ -4,8 +4,11 @@
 # only CMake, nvcc and the CUDA runtime, no xtensor, BLAS or Boost), runs
 #   1. test_cuda_emulation  the kernels' index arithmetic on the CPU
 #   2. test_cuda_conv       every kernel on the GPU against the double-precision CPU reference
-#   3. compute-sanitizer memcheck over test_cuda_conv's odd-size cases (uncached allocations),
-#      and racecheck over two of them, when compute-sanitizer is installed
+#   2b. test_cuda_elementwise, test_cuda_objectives  the element-wise kernels, device random
+#      numbers, losses and penalty steps against their CPU functors
+#   3. compute-sanitizer memcheck over test_cuda_conv's odd-size cases (uncached allocations)
+#      and over test_cuda_elementwise and test_cuda_objectives, and racecheck over two conv cases, when
+#      compute-sanitizer is installed
 #   4. gant_bench_cuda_conv every conv path on the DCGAN 28x28 and 64x64 layers at batch 64 and
 #      256 against cuDNN: TFLOP/s and the ratio ours/cuDNN
 #   5. ncu (Nsight Compute), when installed and GANT_NCU is not 0: one profile of each kernel
@@ -14,7 +17,8 @@
 # lines say what failed, and the script exits non-zero if anything did.
 #
 # Usage (from anywhere):  bash bench/gpu/run_conv_check.sh
-# Environment: OUT (a folder: logs and conv_table.txt are written there; default build-gpu/out),
+# Environment: OUT (a folder: conv_check.log, bench.log, conv_table.txt and ncu.log are written
+# there; default build-gpu/out; each step's own log is in build-gpu/logs),
 # GANT_GPU_BUILD (build folder; default build-gpu), GANT_CUDNN_ROOT (cuDNN's folder, if the
 # script does not find it), GANT_BENCH_BUDGET (seconds after which the benchmark stops sweeping
 # configurations; default 150), GANT_RACECHECK=0 (skip racecheck), GANT_NCU=0 (skip the profiles).
@@ -26,6 +30,10 @@ build=${GANT_GPU_BUILD:-$root/build-gpu}
 out=${OUT:-$build/out}
 mkdir -p "$out"
 log=$out/conv_check.log
+# Each step's own log stays in the build folder (the device tool brings back at most 8 files
+# from $OUT); conv_check.log has every step's output in order.
+logs=$build/logs
+mkdir -p "$logs"
 : >"$log"
 started=$(date +%s)
 failures=()
@@ -119,10 +127,14 @@ tests=$build/tests
 bench=$build/bench/gant_bench_cuda_conv
 
 section "test_cuda_emulation (CPU)"
-run test_cuda_emulation "$out/test_cuda_emulation.log" 300 "$tests/test_cuda_emulation"
+run test_cuda_emulation "$logs/test_cuda_emulation.log" 300 "$tests/test_cuda_emulation"
 
 section "test_cuda_conv (GPU)"
-run test_cuda_conv "$out/test_cuda_conv.log" 300 "$tests/test_cuda_conv"
+run test_cuda_conv "$logs/test_cuda_conv.log" 300 "$tests/test_cuda_conv"
+
+section "test_cuda_elementwise, test_cuda_objectives (GPU)"
+run test_cuda_elementwise "$logs/test_cuda_elementwise.log" 120 "$tests/test_cuda_elementwise"
+run test_cuda_objectives "$logs/test_cuda_objectives.log" 120 "$tests/test_cuda_objectives"
 
 section "compute-sanitizer"
 sanitizer=$(command -v compute-sanitizer || true)
@@ -135,9 +147,13 @@ if [[ -n $sanitizer ]]; then
     # Odd sizes only (GANT_CUDA_TEST_QUICK): the tools run kernels far slower. Uncached
     # allocations, so that memcheck knows where each buffer really ends.
     GANT_CUDA_TEST_QUICK=1 GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_conv (odd sizes)" \
-        "$out/memcheck.log" 300 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv
+        "$logs/memcheck.log" 300 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv
+    GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_elementwise" "$logs/memcheck_elementwise.log" 180 \
+        "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_elementwise"
+    GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_objectives" "$logs/memcheck_objectives.log" 120 \
+        "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_objectives"
     if [[ ${GANT_RACECHECK:-1} != 0 ]]; then
-        GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$out/racecheck.log" 240 \
+        GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$logs/racecheck.log" 240 \
             "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/
     else
         summary+=("SKIP  racecheck (GANT_RACECHECK=0)")

@@ -6,7 +6,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <numbers>
+
+#include "gant/core/philox.hpp"
 
 namespace gant {
 
@@ -18,7 +19,11 @@ public:
         std::uint64_t stream = 0;
         std::uint64_t counter = 0;  // blocks consumed
         std::uint32_t lane = 4;     // next unused word in the current block (4: none left)
-        bool operator==(const state_type&) const = default;
+        // Written out rather than defaulted: the CUDA kernels' C++17 (gant/cuda/random.hpp) reads it too.
+        bool operator==(const state_type& o) const {
+            return seed == o.seed && stream == o.stream && counter == o.counter && lane == o.lane;
+        }
+        bool operator!=(const state_type& o) const { return !(*this == o); }
     };
 
     explicit rng(std::uint64_t seed = 0, std::uint64_t stream = 0) { st_.seed = seed; st_.stream = stream; }
@@ -54,11 +59,10 @@ public:
         double u1 = uniform();
         while (u1 <= 0.0) u1 = uniform();
         const double u2 = uniform();
-        const double r = std::sqrt(-2.0 * std::log(u1));
-        const double a = 2.0 * std::numbers::pi * u2;
-        spare_ = r * std::sin(a);
+        const philox::normal_pair pair = philox::box_muller(u1, u2);
+        spare_ = pair.second;
         has_spare_ = true;
-        return r * std::cos(a);
+        return pair.first;
     }
 
     double normal(double mean, double stddev) { return mean + stddev * normal(); }
@@ -77,7 +81,10 @@ public:
         state_type core;
         bool has_spare = false;
         double spare = 0.0;
-        bool operator==(const full_state&) const = default;
+        bool operator==(const full_state& o) const {
+            return core == o.core && has_spare == o.has_spare && spare == o.spare;
+        }
+        bool operator!=(const full_state& o) const { return !(*this == o); }
     };
     full_state state() const { return {st_, has_spare_, spare_}; }
     void set_state(const full_state& s) {
@@ -95,18 +102,8 @@ private:
     }
 
     std::array<std::uint32_t, 4> philox(std::uint64_t counter) const {
-        std::array<std::uint32_t, 4> c{static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
-                                       static_cast<std::uint32_t>(st_.stream), static_cast<std::uint32_t>(st_.stream >> 32)};
-        std::uint32_t k0 = static_cast<std::uint32_t>(st_.seed), k1 = static_cast<std::uint32_t>(st_.seed >> 32);
-        for (int round = 0; round < 10; ++round) {
-            const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c[0];
-            const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c[2];
-            c = {static_cast<std::uint32_t>(p1 >> 32) ^ c[1] ^ k0, static_cast<std::uint32_t>(p1),
-                 static_cast<std::uint32_t>(p0 >> 32) ^ c[3] ^ k1, static_cast<std::uint32_t>(p0)};
-            k0 += 0x9E3779B9u;
-            k1 += 0xBB67AE85u;
-        }
-        return c;
+        const philox::block b = philox::generate(st_.seed, st_.stream, counter);
+        return {b.word[0], b.word[1], b.word[2], b.word[3]};
     }
 
     state_type st_{};

@@ -7,8 +7,11 @@
 //
 // What it provides now (part 1 of the CUDA backend): device memory (buffers from the caching
 // allocator, explicit transfers, streams) and the convolution kernels, addressed with the same
-// conv_geometry that the CPU layers hand to their backend. Running whole layers and training
-// steps on the device is part 2.
+// conv_geometry that the CPU layers hand to their backend. Part 2 (whole layers and training
+// steps on the device) has begun with the pieces around the convolutions, included here: the
+// element-wise passes and optimizer updates (gant/cuda/elementwise.hpp), the losses and penalty
+// steps (gant/cuda/objectives.hpp) and random numbers that match gant::rng's
+// (gant/cuda/random.hpp); the device layers and the step that call them are still to come.
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
@@ -20,6 +23,9 @@
 #include "gant/cuda/conv.hpp"
 #include "gant/cuda/device.hpp"
 #include "gant/cuda/device_buffer.hpp"
+#include "gant/cuda/elementwise.hpp"
+#include "gant/cuda/objectives.hpp"
+#include "gant/cuda/random.hpp"
 #include "gant/cuda/stream.hpp"
 
 namespace gant::backend {

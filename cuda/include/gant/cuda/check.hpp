@@ -22,6 +22,12 @@ inline void check_cuda(cudaError_t status, const char* call, const char* file, i
     throw_status_error(call, file, line, std::string(cudaGetErrorName(status)) + " (" + cudaGetErrorString(status) + ")");
 }
 
+/// Refuses a bad argument of a gant::cuda entry point with one sentence:
+/// "gant::cuda::<function>: <what>" (std::invalid_argument).
+inline void require_argument(bool ok, const char* function, const char* what) {
+    if (!ok) throw std::invalid_argument(std::string("gant::cuda::") + function + ": " + what);
+}
+
 }  // namespace gant::cuda::detail
 
 /// Checks a CUDA runtime call: throws std::runtime_error naming the call, file, line and error.

@@ -1,0 +1,169 @@
+#define BOOST_TEST_MODULE gant_cuda_objectives
+#include "support/test_framework.hpp"
+// The device losses and penalty steps (gant/cuda/objectives.hpp) on a GPU, against their own
+// functors run on the CPU (detail/objective_ops.hpp), which test_cuda_objectives_reference checks
+// against gant's CPU policies. Outputs are poisoned with NaN before each launch.
+//
+// Tolerances: losses use the device's expf and log1pf (within 2 ulp of the CPU's), so values and
+// gradients agree to 1e-6 relative to max(1, |value|); interpolation is exact; the penalty's
+// norms are double sums in the same order (exact up to the device's sqrt and pow, correctly
+// rounded or within an ulp in double): direction 1e-6, report 1e-12 relative.
+//
+// Without a usable GPU the program prints "no CUDA device: skipped" and exits with 77.
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gant/core/rng.hpp"
+#include "gant/cuda/detail/objective_ops.hpp"
+#include "gant/cuda/device.hpp"
+#include "gant/cuda/device_buffer.hpp"
+#include "gant/cuda/objectives.hpp"
+#include "gant/cuda/stream.hpp"
+#include "support/conv_reference.hpp"
+
+namespace {
+
+using namespace gant::cuda;
+using namespace gant::cuda::testing;
+
+cudaStream_t test_stream() {
+    static stream s;
+    return s;
+}
+
+template <class T>
+device_buffer<T> upload(const std::vector<T>& v) {
+    device_buffer<T> b(v.size(), test_stream());
+    b.copy_from_host(v);
+    return b;
+}
+
+template <class T>
+device_buffer<T> poisoned(std::size_t n) {
+    device_buffer<T> b(n, test_stream());
+    b.fill_bytes(0xFF);
+    return b;
+}
+
+template <class Op>
+void emulate(const Op& op, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) op(i);
+}
+
+template <class T>
+double worst(const std::vector<T>& got, const std::vector<T>& want) {
+    double w = got.size() == want.size() ? 0.0 : std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i) {
+        if (std::isnan(double(got[i])) || std::isnan(double(want[i]))) {
+            w = std::numeric_limits<double>::infinity();
+            continue;
+        }
+        w = std::max(w, std::abs(double(got[i]) - double(want[i])) / std::max(1.0, std::abs(double(want[i]))));
+    }
+    return w;
+}
+
+std::vector<float> values(std::size_t n, std::uint64_t seed, double lo, double hi) {
+    gant::rng r(seed, 17);
+    std::vector<float> v(n);
+    for (auto& x : v) x = float(r.uniform(lo, hi));
+    return v;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(objectives_on_the_gpu)
+
+BOOST_AUTO_TEST_CASE(every_loss_both_players) {
+    const loss_settings all[] = {{.kind = loss_kind::minimax},
+                                 {.kind = loss_kind::non_saturating},
+                                 {.kind = loss_kind::least_squares, .a = -1.0, .b = 1.0, .c = 0.0},
+                                 {.kind = loss_kind::wasserstein, .drift = 0.001},
+                                 {.kind = loss_kind::hinge}};
+    for (const loss_settings& s : all) {
+        const std::size_t nr = 256, nf = 253;
+        const std::vector<float> real = values(nr, test_seed(), -20, 20), fake = values(nf, test_seed() + 1, -20, 20);
+        std::vector<float> dr(nr), df(nf), dg(nf), totals(2);
+        emulate(detail::loss_op{s, true, real.data(), fake.data(), nr, nf, dr.data(), df.data(), &totals[0]}, 1);
+        emulate(detail::loss_op{s, false, nullptr, fake.data(), 0, nf, nullptr, dg.data(), &totals[1]}, 1);
+
+        const device_buffer<float> d_real = upload(real), d_fake = upload(fake);
+        device_buffer<float> d_dr = poisoned<float>(nr), d_df = poisoned<float>(nf), d_dg = poisoned<float>(nf),
+                             d_totals = poisoned<float>(2);
+        critic_loss(s, d_real.data(), nr, d_fake.data(), nf, d_dr.data(), d_df.data(), d_totals.data(), test_stream());
+        generator_loss(s, d_fake.data(), nf, d_dg.data(), d_totals.data() + 1, test_stream());
+        BOOST_TEST(worst(d_totals.to_host(), totals) <= 1e-6);
+        BOOST_TEST(worst(d_dr.to_host(), dr) <= 1e-6);
+        BOOST_TEST(worst(d_df.to_host(), df) <= 1e-6);
+        BOOST_TEST(worst(d_dg.to_host(), dg) <= 1e-6);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(interpolation) {
+    const std::size_t n = 64, f = 784;
+    const std::vector<float> real = values(n * f, test_seed() + 2, -1, 1), fake = values(n * f, test_seed() + 3, -1, 1),
+                             eps = values(n, test_seed() + 4, 0, 1);
+    std::vector<float> want(n * f);
+    emulate(detail::interpolate_op{real.data(), fake.data(), eps.data(), f, want.data()}, n * f);
+    const device_buffer<float> d_real = upload(real), d_fake = upload(fake), d_eps = upload(eps);
+    device_buffer<float> out = poisoned<float>(n * f);
+    interpolate(d_real.data(), d_fake.data(), d_eps.data(), n, f, out.data(), test_stream());
+    BOOST_TEST(worst(out.to_host(), want) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(penalty_direction_and_report) {
+    const penalty_settings all[] = {{.form = penalty_form::gradient_norm, .scale = 10.0 / 64, .target = 1.0},
+                                    {.form = penalty_form::norm_power, .scale = 2.0 / 64, .half_power = 3.0}};
+    for (const penalty_settings& s : all) {
+        const std::size_t n = 64, f = 784;
+        std::vector<float> grad = values(n * f, test_seed() + 5, -0.08, 0.08);
+        for (std::size_t j = 0; j < f; ++j) grad[j] = 0.f;  // a zero gradient: the guards at norm 0
+        std::vector<float> scale(n), direction(n * f);
+        std::vector<double> value(n), norm(n), report(2);
+        emulate(detail::penalty_sample_op{s, grad.data(), f, scale.data(), value.data(), norm.data()}, n);
+        emulate(detail::penalty_scale_op{grad.data(), scale.data(), f, direction.data()}, n * f);
+        emulate(detail::penalty_report_op{value.data(), norm.data(), n, report.data()}, 1);
+
+        const device_buffer<float> d_grad = upload(grad);
+        device_buffer<float> d_direction = poisoned<float>(n * f);
+        device_buffer<double> d_report = poisoned<double>(2);
+        penalty_direction(s, d_grad.data(), n, f, d_direction.data(), d_report.data(), test_stream());
+        BOOST_TEST(worst(d_direction.to_host(), direction) <= 1e-6);
+        BOOST_TEST(worst(d_report.to_host(), report) <= 1e-12);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
+    device_buffer<float> b(16, test_stream());
+    bool refused = false;
+    try {
+        critic_loss({}, b.data(), 0, b.data(), 4, b.data(), b.data(), b.data(), test_stream());
+    } catch (const std::invalid_argument& e) {
+        refused = std::string(e.what()).find("critic_loss") != std::string::npos;
+    }
+    BOOST_TEST(refused);
+    refused = false;
+    try {
+        penalty_direction({}, b.data(), 4, 4, nullptr, nullptr, test_stream());
+    } catch (const std::invalid_argument& e) {
+        refused = std::string(e.what()).find("penalty_direction") != std::string::npos;
+    }
+    BOOST_TEST(refused);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+int main(int argc, char** argv) {
+    if (device_count() == 0) {
+        std::cout << "no CUDA device: skipped (" << no_device_reason() << ")" << std::endl;
+        return 77;
+    }
+    std::cout << "device: " << describe_current_device() << "; seed " << test_seed()
+              << " (set GANT_TEST_SEED to replay)" << std::endl;
+    return run_tests(argc, argv);
+}
