@@ -21,19 +21,22 @@ detail::activation_math math(activation phi, float slope) { return {phi, slope};
 
 void activation_forward(activation phi, float slope, const float* a, float* y, std::size_t n, cudaStream_t stream) {
     require_argument(n == 0 || (a && y), "activation_forward", "an input or output pointer is null");
-    detail::run_elementwise(detail::activation_forward_op{math(phi, slope), a, y}, n, stream, "launch of activation_forward");
+    detail::run_elementwise(detail::activation_forward_op{math(phi, slope), a, y}, n, stream,
+                            "launch of activation_forward");
 }
 
 void activation_backward(activation phi, float slope, const float* a, const float* y, const float* dy, float* da,
                          std::size_t n, cudaStream_t stream) {
     require_argument(n == 0 || (a && y && dy && da), "activation_backward", "an input or output pointer is null");
-    detail::run_elementwise(detail::activation_backward_op{math(phi, slope), a, y, dy, da}, n, stream, "launch of activation_backward");
+    detail::run_elementwise(detail::activation_backward_op{math(phi, slope), a, y, dy, da}, n, stream,
+                            "launch of activation_backward");
 }
 
 void activation_tangent(activation phi, float slope, const float* a, const float* y, const float* adot, float* ydot,
                         std::size_t n, cudaStream_t stream) {
     require_argument(n == 0 || (a && y && adot && ydot), "activation_tangent", "an input or output pointer is null");
-    detail::run_elementwise(detail::activation_tangent_op{math(phi, slope), a, y, adot, ydot}, n, stream, "launch of activation_tangent");
+    detail::run_elementwise(detail::activation_tangent_op{math(phi, slope), a, y, adot, ydot}, n, stream,
+                            "launch of activation_tangent");
 }
 
 void activation_paired(activation phi, float slope, const float* a, const float* y, const float* adot,
@@ -41,31 +44,35 @@ void activation_paired(activation phi, float slope, const float* a, const float*
                        cudaStream_t stream) {
     require_argument(n == 0 || (abar || adotbar), "activation_paired", "neither output (abar, adotbar) is given");
     require_argument(n == 0 || (a && y && ydotbar && (!abar || (adot && ybar))), "activation_paired",
-            "an input pointer is null");
-    detail::run_elementwise(detail::activation_paired_op{math(phi, slope), a, y, adot, ybar, ydotbar, abar, adotbar}, n, stream,
-        "launch of activation_paired");
+                     "an input pointer is null");
+    detail::run_elementwise(detail::activation_paired_op{math(phi, slope), a, y, adot, ybar, ydotbar, abar, adotbar}, n,
+                            stream, "launch of activation_paired");
 }
 
-void adam_update(const adam_settings& settings, std::uint64_t step, float* value, const float* grad, float* m,
-                 float* v, float* vmax, std::size_t n, cudaStream_t stream) {
+void adam_update(const adam_settings& settings, std::uint64_t step, float* value, const float* grad, float* m, float* v,
+                 float* vmax, std::size_t n, cudaStream_t stream) {
     require_argument(step >= 1, "adam_update", "the step count starts at 1");
-    require_argument(n == 0 || (value && grad && m && v), "adam_update", "a parameter, gradient or moment pointer is null");
-    detail::run_elementwise(detail::adam_op{detail::make_adam_constants(settings, step), value, grad, m, v, vmax}, n, stream,
-        "launch of adam_update");
+    require_argument(n == 0 || (value && grad && m && v), "adam_update",
+                     "a parameter, gradient or moment pointer is null");
+    detail::run_elementwise(detail::adam_op{detail::make_adam_constants(settings, step), value, grad, m, v, vmax}, n,
+                            stream, "launch of adam_update");
 }
 
 void rmsprop_update(const rmsprop_settings& settings, float* value, const float* grad, float* square, float* buf,
                     float* mean, std::size_t n, cudaStream_t stream) {
-    require_argument(n == 0 || (value && grad && square), "rmsprop_update", "a parameter, gradient or square-average pointer is null");
-    require_argument(n == 0 || settings.momentum <= 0 || buf, "rmsprop_update", "momentum > 0 needs the momentum buffer");
+    require_argument(n == 0 || (value && grad && square), "rmsprop_update",
+                     "a parameter, gradient or square-average pointer is null");
+    require_argument(n == 0 || settings.momentum <= 0 || buf, "rmsprop_update",
+                     "momentum > 0 needs the momentum buffer");
     detail::run_elementwise(detail::rmsprop_op{detail::make_rmsprop_constants(settings), value, grad, square,
-                           settings.momentum > 0 ? buf : nullptr, mean},
-        n, stream, "launch of rmsprop_update");
+                                               settings.momentum > 0 ? buf : nullptr, mean},
+                            n, stream, "launch of rmsprop_update");
 }
 
 void ema_update(double decay, float* average, const float* weights, std::size_t n, cudaStream_t stream) {
     require_argument(n == 0 || (average && weights), "ema_update", "the average or the weights pointer is null");
-    detail::run_elementwise(detail::ema_op{float(decay), float(1.0 - decay), average, weights}, n, stream, "launch of ema_update");
+    detail::run_elementwise(detail::ema_op{float(decay), float(1.0 - decay), average, weights}, n, stream,
+                            "launch of ema_update");
 }
 
 void fill_normal(rng& r, float* out, std::size_t count, cudaStream_t stream) {
@@ -74,8 +81,9 @@ void fill_normal(rng& r, float* out, std::size_t count, cudaStream_t stream) {
     const detail::normal_plan plan = detail::plan_normal(r.state(), count);
     const rng::state_type core = r.state().core;
     // The pending variate goes in by value: one launch, no host-to-device copy.
-    detail::run_elementwise(detail::normal_pairs_op{{core.seed, core.stream}, plan.first_word, plan.pair_values,
-                                out, plan.leading, plan.leading_value},
+    detail::run_elementwise(
+        detail::normal_pairs_op{
+            {core.seed, core.stream}, plan.first_word, plan.pair_values, out, plan.leading, plan.leading_value},
         plan.pairs > 0 ? plan.pairs : 1, stream, "launch of fill_normal");
     r.set_state(plan.after);
 }
@@ -86,7 +94,7 @@ void fill_uniform(rng& r, float* out, std::size_t count, double lo, double hi, c
     const detail::uniform_plan plan = detail::plan_uniform(r.state(), count);
     const rng::state_type core = r.state().core;
     detail::run_elementwise(detail::uniform_op{{core.seed, core.stream}, plan.first_word, lo, hi, out}, count, stream,
-        "launch of fill_uniform");
+                            "launch of fill_uniform");
     r.set_state(plan.after);
 }
 

@@ -34,6 +34,7 @@
 #include "gant/cuda/device_buffer.hpp"
 #include "gant/cuda/stream.hpp"
 #include "support/dcgan_shapes.hpp"
+#include "support/gpu_test.hpp"
 #include "support/pass_cases.hpp"
 
 namespace {
@@ -47,18 +48,6 @@ int quick_level() {
     return q && *q ? std::atoi(q) : 0;
 }
 bool quick() { return quick_level() > 0; }
-
-/// The stream every test runs on: a non-default one, as a training loop would use.
-cudaStream_t test_stream() {
-    static stream s;
-    return s;
-}
-
-device_buffer<float> upload(const std::vector<float>& v) {
-    device_buffer<float> b(v.size(), test_stream());
-    b.copy_from_host(v);
-    return b;
-}
 
 /// Runs one pass on the GPU: uploads the inputs, poisons the output with NaN (or loads its prior
 /// content when the epilogue accumulates), launches, and fetches the result.
@@ -354,11 +343,5 @@ BOOST_AUTO_TEST_CASE(heuristic_plans_for_the_dcgan_layers) {
 BOOST_AUTO_TEST_SUITE_END()
 
 int main(int argc, char** argv) {
-    if (device_count() == 0) {
-        std::cout << "no CUDA device: skipped (" << no_device_reason() << ")" << std::endl;
-        return 77;
-    }
-    std::cout << "device: " << describe_current_device() << "; seed " << test_seed()
-              << " (set GANT_TEST_SEED to replay)" << (quick() ? "; quick mode" : "") << std::endl;
-    return run_tests(argc, argv);
+    return gant::cuda::testing::gpu_test_main(argc, argv, quick() ? "; quick mode" : "");
 }

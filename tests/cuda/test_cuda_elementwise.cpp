@@ -25,39 +25,16 @@
 
 #include "gant/core/rng.hpp"
 #include "gant/cuda/detail/elementwise_ops.hpp"
-#include "gant/cuda/device.hpp"
-#include "gant/cuda/device_buffer.hpp"
 #include "gant/cuda/elementwise.hpp"
 #include "gant/cuda/random.hpp"
-#include "gant/cuda/stream.hpp"
 #include "support/conv_reference.hpp"
+#include "support/functor_checks.hpp"
+#include "support/gpu_test.hpp"
 
 namespace {
 
 using namespace gant::cuda;
 using namespace gant::cuda::testing;
-
-cudaStream_t test_stream() {
-    static stream s;
-    return s;
-}
-
-device_buffer<float> upload(const std::vector<float>& v) {
-    device_buffer<float> b(v.size(), test_stream());
-    b.copy_from_host(v);
-    return b;
-}
-
-device_buffer<float> poisoned(std::size_t n) {
-    device_buffer<float> b(n, test_stream());
-    b.fill_bytes(0xFF);
-    return b;
-}
-
-template <class Op>
-void emulate(const Op& op, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) op(i);
-}
 
 /// Largest |got - want| / max(1, |want|); infinite where one is NaN and the other is not, or
 /// where infinities differ.
@@ -103,8 +80,8 @@ void check_activation(activation phi, float slope, double tolerance) {
             n);
 
     device_buffer<float> da_ = upload(a), dadot = upload(adot), dybar = upload(ybar), dydotbar = upload(ydotbar);
-    device_buffer<float> dy = poisoned(n), dda = poisoned(n), dydot = poisoned(n), dabar = poisoned(n),
-                         dadotbar = poisoned(n), dadotbar_only = poisoned(n);
+    device_buffer<float> dy = poisoned<float>(n), dda = poisoned<float>(n), dydot = poisoned<float>(n),
+                         dabar = poisoned<float>(n), dadotbar = poisoned<float>(n), dadotbar_only = poisoned<float>(n);
     activation_forward(phi, slope, da_.data(), dy.data(), n, test_stream());
     const device_buffer<float> y_cpu = upload(y);  // the later passes read the CPU's y, so each pass is checked alone
     activation_backward(phi, slope, da_.data(), y_cpu.data(), dybar.data(), dda.data(), n, test_stream());
@@ -223,7 +200,7 @@ BOOST_AUTO_TEST_CASE(normals_match_the_cpu_generator) {
             }
             std::vector<float> want(count);
             for (auto& x : want) x = float(cpu.normal());
-            device_buffer<float> out = poisoned(count);
+            device_buffer<float> out = poisoned<float>(count);
             fill_normal(gpu, out.data(), count, test_stream());
             BOOST_TEST(worst(out.to_host(), want) <= 2e-7);
             BOOST_TEST((gpu.state() == cpu.state()));
@@ -239,7 +216,7 @@ BOOST_AUTO_TEST_CASE(uniforms_match_the_cpu_generator) {
         (void)gpu.normal();
         std::vector<float> want(count);
         for (auto& x : want) x = float(-1.0 + 3.0 * cpu.uniform());
-        device_buffer<float> out = poisoned(count);
+        device_buffer<float> out = poisoned<float>(count);
         fill_uniform(gpu, out.data(), count, -1.0, 2.0, test_stream());
         BOOST_TEST(worst(out.to_host(), want) == 0.0);
         BOOST_TEST((gpu.state() == cpu.state()));
@@ -248,12 +225,4 @@ BOOST_AUTO_TEST_CASE(uniforms_match_the_cpu_generator) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-int main(int argc, char** argv) {
-    if (device_count() == 0) {
-        std::cout << "no CUDA device: skipped (" << no_device_reason() << ")" << std::endl;
-        return 77;
-    }
-    std::cout << "device: " << describe_current_device() << "; seed " << test_seed()
-              << " (set GANT_TEST_SEED to replay)" << std::endl;
-    return run_tests(argc, argv);
-}
+int main(int argc, char** argv) { return gant::cuda::testing::gpu_test_main(argc, argv); }

@@ -6,7 +6,6 @@
 // against gant::rng itself. This build has no -march flags, so the CPU does no fused
 // multiply-adds and every comparison is exact (NaN matching NaN). Runs without a GPU; on a GPU,
 // test_cuda_elementwise checks the kernels against these same functors.
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -23,26 +22,12 @@
 #include "gant/optim/rmsprop.hpp"
 #include "gant/train/ema.hpp"
 #include "support/conv_reference.hpp"
+#include "support/functor_checks.hpp"
 
 namespace {
 
 using namespace gant::cuda::testing;
 using gant::cuda::activation;
-
-template <class Op>
-void emulate(const Op& op, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) op(i);
-}
-
-/// Elements that differ (bit for bit, except that any NaN matches any NaN).
-std::size_t differences(const float* a, const float* b, std::size_t n) {
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const bool same = std::isnan(a[i]) ? std::isnan(b[i]) : std::bit_cast<std::uint32_t>(a[i]) == std::bit_cast<std::uint32_t>(b[i]);
-        bad += same ? 0 : 1;
-    }
-    return bad;
-}
 
 /// Uniform values in [-3, 3) with the special values an activation must get right in front.
 std::vector<float> activation_inputs(std::size_t n, std::uint64_t seed) {
@@ -83,8 +68,8 @@ void check_activation(activation phi, float slope) {
     emulate(gant::cuda::detail::activation_forward_op{math, a.data(), y2.data()}, width);
     emulate(gant::cuda::detail::activation_backward_op{math, a.data(), y.data(), ybar.data(), da2.data()}, width);
     emulate(gant::cuda::detail::activation_tangent_op{math, a.data(), y.data(), adot.data(), ydot2.data()}, width);
-    emulate(gant::cuda::detail::activation_paired_op{math, a.data(), y.data(), adot.data(), ybar.data(),
-                                                     ydotbar.data(), abar2.data(), adotbar2.data()},
+    emulate(gant::cuda::detail::activation_paired_op{math, a.data(), y.data(), adot.data(), ybar.data(), ydotbar.data(),
+                                                     abar2.data(), adotbar2.data()},
             width);
     // adotbar alone (abar not needed, as for a network's first layer)
     emulate(gant::cuda::detail::activation_paired_op{math, a.data(), y.data(), nullptr, nullptr, ydotbar.data(),
@@ -96,13 +81,6 @@ void check_activation(activation phi, float slope) {
     BOOST_TEST(differences(abar2.data(), abar.data(), width) == 0u);
     BOOST_TEST(differences(adotbar2.data(), adotbar.data(), width) == 0u);
     BOOST_TEST(differences(adotbar3.data(), adotbar.data(), width) == 0u);
-}
-
-std::vector<float> values(std::size_t n, std::uint64_t seed, double lo, double hi) {
-    gant::rng r(seed, 11);
-    std::vector<float> v(n);
-    for (auto& x : v) x = float(r.uniform(lo, hi));
-    return v;
 }
 
 }  // namespace
@@ -121,15 +99,17 @@ BOOST_AUTO_TEST_CASE(identity_all_four_passes) { check_activation<gant::identity
 BOOST_AUTO_TEST_CASE(adam_updates) {
     for (const gant::optim::adam_params hp :
          {gant::optim::adam_params::wgan_gp(), gant::optim::adam_params::dcgan(),
-          gant::optim::adam_params{.lr = 3e-3, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-6, .weight_decay = 0.1, .amsgrad = true}}) {
+          gant::optim::adam_params{
+              .lr = 3e-3, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-6, .weight_decay = 0.1, .amsgrad = true}}) {
         const std::size_t n = 777;
-        std::vector<float> p = values(n, test_seed(), -1, 1), m(n, 0.f), v(n, 0.f), vmax(n, 0.f);
+        std::vector<float> p = uniform_values(n, test_seed(), -1, 1), m(n, 0.f), v(n, 0.f), vmax(n, 0.f);
         std::vector<float> p2 = p, m2 = m, v2 = v, vmax2 = vmax;
         const gant::cuda::adam_settings s{hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weight_decay};
         for (std::uint64_t step = 1; step <= 5; ++step) {
-            const std::vector<float> g = values(n, test_seed() + step, -2, 2);
-            gant::optim::adam_rule::update(hp, step, p.data(), g.data(), n,
-                                           std::array<float*, 3>{m.data(), v.data(), hp.amsgrad ? vmax.data() : nullptr});
+            const std::vector<float> g = uniform_values(n, test_seed() + step, -2, 2);
+            gant::optim::adam_rule::update(
+                hp, step, p.data(), g.data(), n,
+                std::array<float*, 3>{m.data(), v.data(), hp.amsgrad ? vmax.data() : nullptr});
             emulate(gant::cuda::detail::adam_op{gant::cuda::detail::make_adam_constants(s, step), p2.data(), g.data(),
                                                 m2.data(), v2.data(), hp.amsgrad ? vmax2.data() : nullptr},
                     n);
@@ -146,17 +126,17 @@ BOOST_AUTO_TEST_CASE(rmsprop_updates) {
     for (const gant::optim::rmsprop_params hp :
          {gant::optim::rmsprop_params::wgan(), gant::optim::rmsprop_params{.lr = 1e-3, .centered = true},
           gant::optim::rmsprop_params{.lr = 1e-3, .momentum = 0.9},
-          gant::optim::rmsprop_params{.lr = 2e-3, .alpha = 0.9, .eps = 1e-6, .weight_decay = 0.01, .momentum = 0.5,
-                                      .centered = true}}) {
+          gant::optim::rmsprop_params{
+              .lr = 2e-3, .alpha = 0.9, .eps = 1e-6, .weight_decay = 0.01, .momentum = 0.5, .centered = true}}) {
         const std::size_t n = 513;
-        std::vector<float> p = values(n, test_seed(), -1, 1), sq(n, 0.f), buf(n, 0.f), mean(n, 0.f);
+        std::vector<float> p = uniform_values(n, test_seed(), -1, 1), sq(n, 0.f), buf(n, 0.f), mean(n, 0.f);
         std::vector<float> p2 = p, sq2 = sq, buf2 = buf, mean2 = mean;
         const gant::cuda::rmsprop_settings s{hp.lr, hp.alpha, hp.eps, hp.weight_decay, hp.momentum};
         for (std::uint64_t step = 1; step <= 4; ++step) {
-            const std::vector<float> g = values(n, test_seed() + 10 + step, -2, 2);
-            gant::optim::rmsprop_rule::update(
-                hp, step, p.data(), g.data(), n,
-                std::array<float*, 3>{sq.data(), hp.momentum > 0 ? buf.data() : nullptr, hp.centered ? mean.data() : nullptr});
+            const std::vector<float> g = uniform_values(n, test_seed() + 10 + step, -2, 2);
+            gant::optim::rmsprop_rule::update(hp, step, p.data(), g.data(), n,
+                                              std::array<float*, 3>{sq.data(), hp.momentum > 0 ? buf.data() : nullptr,
+                                                                    hp.centered ? mean.data() : nullptr});
             emulate(gant::cuda::detail::rmsprop_op{gant::cuda::detail::make_rmsprop_constants(s), p2.data(), g.data(),
                                                    sq2.data(), hp.momentum > 0 ? buf2.data() : nullptr,
                                                    hp.centered ? mean2.data() : nullptr},
@@ -171,11 +151,12 @@ BOOST_AUTO_TEST_CASE(rmsprop_updates) {
 
 // gant::ema over a small network against ema_op over the same weights, parameter by parameter.
 BOOST_AUTO_TEST_CASE(generator_moving_average) {
-    using net = gant::network<gant::shape<5>, float, gant::backend::cpu, gant::dense<5, 9>, gant::relu, gant::dense<9, 3>>;
+    using net =
+        gant::network<gant::shape<5>, float, gant::backend::cpu, gant::dense<5, 9>, gant::relu, gant::dense<9, 3>>;
     net source;
     std::uint64_t k = 0;
     source.visit_parameters([&](gant::parameter<float>& p) {
-        const auto v = values(p.size(), test_seed() + 20 + k++, -1, 1);
+        const auto v = uniform_values(p.size(), test_seed() + 20 + k++, -1, 1);
         std::copy(v.begin(), v.end(), p.data());
     });
     gant::ema<net> average;
@@ -185,7 +166,7 @@ BOOST_AUTO_TEST_CASE(generator_moving_average) {
     for (int step = 0; step < 3; ++step) {
         k = 0;
         source.visit_parameters([&](gant::parameter<float>& p) {  // the generator moves
-            const auto v = values(p.size(), test_seed() + 40 + 10 * step + k++, -1, 1);
+            const auto v = uniform_values(p.size(), test_seed() + 40 + 10 * step + k++, -1, 1);
             std::copy(v.begin(), v.end(), p.data());
         });
         average.update(source, 0.999);
@@ -196,9 +177,8 @@ BOOST_AUTO_TEST_CASE(generator_moving_average) {
     }
     k = 0;
     std::size_t bad = 0;
-    average.network().visit_parameters([&](gant::parameter<float>& p) {
-        bad += differences(mine[k++].data(), p.data(), p.size());
-    });
+    average.network().visit_parameters(
+        [&](gant::parameter<float>& p) { bad += differences(mine[k++].data(), p.data(), p.size()); });
     BOOST_TEST(k == 4u);
     BOOST_TEST(bad == 0u);
 }
@@ -225,8 +205,12 @@ void check_normals(gant::rng r, std::size_t count) {
     const gant::cuda::detail::normal_plan plan = gant::cuda::detail::plan_normal(before, count);
     std::vector<float> got(count, std::numeric_limits<float>::quiet_NaN());
     if (count > 0)
-        emulate(gant::cuda::detail::normal_pairs_op{{before.core.seed, before.core.stream}, plan.first_word,
-                                                    plan.pair_values, got.data(), plan.leading, plan.leading_value},
+        emulate(gant::cuda::detail::normal_pairs_op{{before.core.seed, before.core.stream},
+                                                    plan.first_word,
+                                                    plan.pair_values,
+                                                    got.data(),
+                                                    plan.leading,
+                                                    plan.leading_value},
                 plan.pairs > 0 ? plan.pairs : 1);
     BOOST_TEST(differences(got.data(), expected.data(), count) == 0u);
     BOOST_TEST((plan.after == r.state()));
@@ -257,8 +241,8 @@ void check_uniforms(gant::rng r, std::size_t count, double lo, double hi) {
 BOOST_AUTO_TEST_CASE(normals_from_every_kind_of_state) {
     // fresh; mid-block (a uniform took 2 of a block's 4 words); a pending variate; both
     for (const auto& [uniforms, normals] : {std::pair{0, 0}, {1, 0}, {0, 1}, {1, 1}, {3, 3}, {2, 2}})
-        for (std::size_t count : {std::size_t(0), std::size_t(1), std::size_t(2), std::size_t(3), std::size_t(64),
-                                  std::size_t(6401)})
+        for (std::size_t count :
+             {std::size_t(0), std::size_t(1), std::size_t(2), std::size_t(3), std::size_t(64), std::size_t(6401)})
             check_normals(used(uniforms, normals), count);
 }
 

@@ -20,40 +20,15 @@
 
 #include "gant/core/rng.hpp"
 #include "gant/cuda/detail/objective_ops.hpp"
-#include "gant/cuda/device.hpp"
-#include "gant/cuda/device_buffer.hpp"
 #include "gant/cuda/objectives.hpp"
-#include "gant/cuda/stream.hpp"
 #include "support/conv_reference.hpp"
+#include "support/functor_checks.hpp"
+#include "support/gpu_test.hpp"
 
 namespace {
 
 using namespace gant::cuda;
 using namespace gant::cuda::testing;
-
-cudaStream_t test_stream() {
-    static stream s;
-    return s;
-}
-
-template <class T>
-device_buffer<T> upload(const std::vector<T>& v) {
-    device_buffer<T> b(v.size(), test_stream());
-    b.copy_from_host(v);
-    return b;
-}
-
-template <class T>
-device_buffer<T> poisoned(std::size_t n) {
-    device_buffer<T> b(n, test_stream());
-    b.fill_bytes(0xFF);
-    return b;
-}
-
-template <class Op>
-void emulate(const Op& op, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) op(i);
-}
 
 template <class T>
 double worst(const std::vector<T>& got, const std::vector<T>& want) {
@@ -68,13 +43,6 @@ double worst(const std::vector<T>& got, const std::vector<T>& want) {
     return w;
 }
 
-std::vector<float> values(std::size_t n, std::uint64_t seed, double lo, double hi) {
-    gant::rng r(seed, 17);
-    std::vector<float> v(n);
-    for (auto& x : v) x = float(r.uniform(lo, hi));
-    return v;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(objectives_on_the_gpu)
@@ -87,7 +55,8 @@ BOOST_AUTO_TEST_CASE(every_loss_both_players) {
                                  {.kind = loss_kind::hinge}};
     for (const loss_settings& s : all) {
         const std::size_t nr = 256, nf = 253;
-        const std::vector<float> real = values(nr, test_seed(), -20, 20), fake = values(nf, test_seed() + 1, -20, 20);
+        const std::vector<float> real = uniform_values(nr, test_seed(), -20, 20),
+                                 fake = uniform_values(nf, test_seed() + 1, -20, 20);
         std::vector<float> dr(nr), df(nf), dg(nf), totals(2);
         emulate(detail::loss_op{s, true, real.data(), fake.data(), nr, nf, dr.data(), df.data(), &totals[0]}, 1);
         emulate(detail::loss_op{s, false, nullptr, fake.data(), 0, nf, nullptr, dg.data(), &totals[1]}, 1);
@@ -106,8 +75,9 @@ BOOST_AUTO_TEST_CASE(every_loss_both_players) {
 
 BOOST_AUTO_TEST_CASE(interpolation) {
     const std::size_t n = 64, f = 784;
-    const std::vector<float> real = values(n * f, test_seed() + 2, -1, 1), fake = values(n * f, test_seed() + 3, -1, 1),
-                             eps = values(n, test_seed() + 4, 0, 1);
+    const std::vector<float> real = uniform_values(n * f, test_seed() + 2, -1, 1),
+                             fake = uniform_values(n * f, test_seed() + 3, -1, 1),
+                             eps = uniform_values(n, test_seed() + 4, 0, 1);
     std::vector<float> want(n * f);
     emulate(detail::interpolate_op{real.data(), fake.data(), eps.data(), f, want.data()}, n * f);
     const device_buffer<float> d_real = upload(real), d_fake = upload(fake), d_eps = upload(eps);
@@ -121,7 +91,7 @@ BOOST_AUTO_TEST_CASE(penalty_direction_and_report) {
                                     {.form = penalty_form::norm_power, .scale = 2.0 / 64, .half_power = 3.0}};
     for (const penalty_settings& s : all) {
         const std::size_t n = 64, f = 784;
-        std::vector<float> grad = values(n * f, test_seed() + 5, -0.08, 0.08);
+        std::vector<float> grad = uniform_values(n * f, test_seed() + 5, -0.08, 0.08);
         for (std::size_t j = 0; j < f; ++j) grad[j] = 0.f;  // a zero gradient: the guards at norm 0
         std::vector<float> scale(n), direction(n * f);
         std::vector<double> value(n), norm(n), report(2);
@@ -158,12 +128,4 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-int main(int argc, char** argv) {
-    if (device_count() == 0) {
-        std::cout << "no CUDA device: skipped (" << no_device_reason() << ")" << std::endl;
-        return 77;
-    }
-    std::cout << "device: " << describe_current_device() << "; seed " << test_seed()
-              << " (set GANT_TEST_SEED to replay)" << std::endl;
-    return run_tests(argc, argv);
-}
+int main(int argc, char** argv) { return gant::cuda::testing::gpu_test_main(argc, argv); }

@@ -8,7 +8,6 @@
 // tangent and paired passes, and must give the critic's parameter gradients, the report and the
 // generator's state that gradient_penalty::penalize / wasserstein_div::penalize give. No
 // -march flags here, so no fused multiply-adds: every comparison is exact. No GPU needed.
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -28,27 +27,13 @@
 #include "gant/loss/wasserstein.hpp"
 #include "gant/nn/sequential.hpp"
 #include "support/conv_reference.hpp"
+#include "support/functor_checks.hpp"
 
 namespace {
 
 using namespace gant::cuda::testing;
 using gant::cuda::loss_kind;
 using gant::cuda::loss_settings;
-
-template <class Op>
-void emulate(const Op& op, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) op(i);
-}
-
-bool same(float a, float b) {
-    return std::isnan(a) ? std::isnan(b) : std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
-}
-
-std::size_t differences(const float* a, const float* b, std::size_t n) {
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < n; ++i) bad += same(a[i], b[i]) ? 0 : 1;
-    return bad;
-}
 
 gant::tensor<float> scores(std::size_t n, std::uint64_t seed, double spread) {
     gant::tensor<float> t = gant::tensor<float>::from_shape({n, 1});
@@ -68,7 +53,8 @@ template <class L>
 void check_loss(const L& policy, const loss_settings& settings) {
     for (const auto& [n_real, n_fake] : {std::pair<std::size_t, std::size_t>{64, 64}, {7, 13}, {1, 1}})
         for (double spread : {3.0, 30.0}) {
-            const gant::tensor<float> real = scores(n_real, test_seed(), spread), fake = scores(n_fake, test_seed() + 1, spread);
+            const gant::tensor<float> real = scores(n_real, test_seed(), spread),
+                                      fake = scores(n_fake, test_seed() + 1, spread);
             gant::tensor<float> dr = real, df = fake, dg = fake;
             const float critic = policy.critic(real, fake, dr, df);
             const float generator = policy.generator(real, fake, dg);
@@ -81,8 +67,8 @@ void check_loss(const L& policy, const loss_settings& settings) {
             emulate(gant::cuda::detail::loss_op{settings, false, nullptr, fake.data(), 0, n_fake, nullptr, dg2.data(),
                                                 &generator2},
                     1);
-            BOOST_TEST(same(critic2, critic));
-            BOOST_TEST(same(generator2, generator));
+            BOOST_TEST(same_bits(critic2, critic));
+            BOOST_TEST(same_bits(generator2, generator));
             BOOST_TEST(differences(dr2.data(), dr.data(), n_real) == 0u);
             BOOST_TEST(differences(df2.data(), df.data(), n_fake) == 0u);
             BOOST_TEST(differences(dg2.data(), dg.data(), n_fake) == 0u);
@@ -90,8 +76,8 @@ void check_loss(const L& policy, const loss_settings& settings) {
 }
 
 constexpr std::size_t features = 12, batch = 9;
-using critic_net = gant::network<gant::shape<features>, float, gant::backend::cpu, gant::dense<features, 10>, gant::tanh,
-                                 gant::dense<10, 7>, gant::leaky_relu<>, gant::dense<7, 1>>;
+using critic_net = gant::network<gant::shape<features>, float, gant::backend::cpu, gant::dense<features, 10>,
+                                 gant::tanh, gant::dense<10, 7>, gant::leaky_relu<>, gant::dense<7, 1>>;
 
 critic_net make_critic() {
     critic_net net;
@@ -208,7 +194,8 @@ BOOST_AUTO_TEST_CASE(gradient_penalty_whole_pass) {
     gant::lipschitz::gradient_penalty other;
     other.p.lambda = 3.0;
     other.p.target = 0.5;
-    check_penalty(other, {.form = gant::cuda::penalty_form::gradient_norm, .scale = 3.0 / double(batch), .target = 0.5});
+    check_penalty(other,
+                  {.form = gant::cuda::penalty_form::gradient_norm, .scale = 3.0 / double(batch), .target = 0.5});
 }
 
 BOOST_AUTO_TEST_CASE(wasserstein_divergence_whole_pass) {

@@ -39,8 +39,8 @@ struct adam_settings {
 
 /// Update number `step` (from 1) of n parameters: optim::adam_rule's arithmetic. vmax null:
 /// plain Adam; otherwise AMSGrad with vmax as its running maximum.
-void adam_update(const adam_settings& settings, std::uint64_t step, float* value, const float* grad, float* m,
-                 float* v, float* vmax, std::size_t n, cudaStream_t stream = nullptr);
+void adam_update(const adam_settings& settings, std::uint64_t step, float* value, const float* grad, float* m, float* v,
+                 float* vmax, std::size_t n, cudaStream_t stream = nullptr);
 
 /// RMSprop's hyper-parameters, as gant::optim::rmsprop_params holds them.
 struct rmsprop_settings {

@@ -40,12 +40,12 @@ inline rng::state_type at_word(rng::state_type s, std::uint64_t w) {
 
 /// What fill_normal does for `count` values from state `before`.
 struct normal_plan {
-    bool leading = false;         // out[0] is the generator's pending variate (from a previous pair)
+    bool leading = false;  // out[0] is the generator's pending variate (from a previous pair)
     float leading_value = 0.f;
-    std::uint64_t first_word = 0; // the first pair's words, after the leading value
-    std::size_t pair_values = 0;  // values the pairs write (count minus the leading one)
-    std::size_t pairs = 0;        // ceil(pair_values / 2)
-    rng::full_state after;        // the generator once the values are drawn
+    std::uint64_t first_word = 0;  // the first pair's words, after the leading value
+    std::size_t pair_values = 0;   // values the pairs write (count minus the leading one)
+    std::size_t pairs = 0;         // ceil(pair_values / 2)
+    rng::full_state after;         // the generator once the values are drawn
 };
 
 inline normal_plan plan_normal(const rng::full_state& before, std::size_t count) {

@@ -18,25 +18,10 @@
 
 #include "gant/core/host_device.hpp"
 #include "gant/core/philox.hpp"
+#include "gant/cuda/detail/device_math.hpp"
 #include "gant/cuda/elementwise.hpp"
 
 namespace gant::cuda::detail {
-
-GANT_HOST_DEVICE inline float tanh_of(float a) {
-#if defined(__CUDA_ARCH__)
-    return tanhf(a);
-#else
-    return std::tanh(a);
-#endif
-}
-
-GANT_HOST_DEVICE inline float sqrt_of(float a) {
-#if defined(__CUDA_ARCH__)
-    return sqrtf(a);
-#else
-    return std::sqrt(a);
-#endif
-}
 
 /// An activation's phi, phi' and phi'' as gant's CPU activations define them: phi' and phi''
 /// take the input a and the output y, and the leaky family decides by the sign of a.
@@ -46,18 +31,26 @@ struct activation_math {
 
     GANT_HOST_DEVICE float value(float a) const {
         switch (act) {
-            case activation::relu: return a <= 0.f ? 0.f : a;  // NaN fails the test and passes through
-            case activation::leaky_relu: return a * (a > 0.f ? 1.f : slope);
-            case activation::tanh: return tanh_of(a);
-            default: return a;
+            case activation::relu:
+                return a <= 0.f ? 0.f : a;  // NaN fails the test and passes through
+            case activation::leaky_relu:
+                return a * (a > 0.f ? 1.f : slope);
+            case activation::tanh:
+                return tanh_of(a);
+            default:
+                return a;
         }
     }
     GANT_HOST_DEVICE float first(float a, float y) const {
         switch (act) {
-            case activation::relu: return a > 0.f ? 1.f : 0.f;
-            case activation::leaky_relu: return a > 0.f ? 1.f : slope;
-            case activation::tanh: return 1.f - y * y;
-            default: return 1.f;
+            case activation::relu:
+                return a > 0.f ? 1.f : 0.f;
+            case activation::leaky_relu:
+                return a > 0.f ? 1.f : slope;
+            case activation::tanh:
+                return 1.f - y * y;
+            default:
+                return 1.f;
         }
     }
     GANT_HOST_DEVICE float second(float, float y) const {

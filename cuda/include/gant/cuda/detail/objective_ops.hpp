@@ -7,30 +7,13 @@
 #include <cstddef>
 
 #include "gant/core/host_device.hpp"
+#include "gant/cuda/detail/device_math.hpp"
 #include "gant/cuda/objectives.hpp"
 
 namespace gant::cuda::detail {
 
-GANT_HOST_DEVICE inline float exp_of(float u) {
-#if defined(__CUDA_ARCH__)
-    return expf(u);
-#else
-    return std::exp(u);
-#endif
-}
-
-GANT_HOST_DEVICE inline float log1p_of(float u) {
-#if defined(__CUDA_ARCH__)
-    return log1pf(u);
-#else
-    return std::log1p(u);
-#endif
-}
-
 /// loss::detail::softplus: max(u, 0) + log1p(exp(-|u|)), with std::max's "u unless u < 0".
-GANT_HOST_DEVICE inline float softplus(float u) {
-    return (u < 0.f ? 0.f : u) + log1p_of(exp_of(-(u < 0.f ? -u : u)));
-}
+GANT_HOST_DEVICE inline float softplus(float u) { return (u < 0.f ? 0.f : u) + log1p_of(exp_of(-(u < 0.f ? -u : u))); }
 
 /// loss::detail::sigmoid, stable on both tails.
 GANT_HOST_DEVICE inline float sigmoid(float u) {
@@ -137,9 +120,11 @@ struct loss_op {
                 }
                 return t;
             }
-            case loss_kind::least_squares: return half_square(fake, n_fake, float(settings.c), d_fake);
+            case loss_kind::least_squares:
+                return half_square(fake, n_fake, float(settings.c), d_fake);
             case loss_kind::wasserstein:
-            case loss_kind::hinge: return signed_mean(fake, n_fake, -1.f, d_fake);
+            case loss_kind::hinge:
+                return signed_mean(fake, n_fake, -1.f, d_fake);
         }
         return 0.f;
     }
