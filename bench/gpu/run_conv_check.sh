@@ -4,10 +4,11 @@
 # only CMake, nvcc and the CUDA runtime, no xtensor, BLAS or Boost), runs
 #   1. test_cuda_emulation  the kernels' index arithmetic on the CPU
 #   2. test_cuda_conv       every kernel on the GPU against the double-precision CPU reference
-#   2b. test_cuda_elementwise, test_cuda_objectives  the element-wise kernels, device random
-#      numbers, losses and penalty steps against their CPU functors
+#   2b. test_cuda_elementwise, test_cuda_objectives, test_cuda_normalization  the element-wise
+#      kernels, device random numbers, losses, penalty steps and batch/layer norm against their
+#      passes replayed on the CPU
 #   3. compute-sanitizer memcheck over test_cuda_conv's odd-size cases (uncached allocations)
-#      and over test_cuda_elementwise and test_cuda_objectives, and racecheck over two conv cases, when
+#      and over the part-2 tests, and racecheck over two conv cases, when
 #      compute-sanitizer is installed
 #   4. gant_bench_cuda_conv every conv path on the DCGAN 28x28 and 64x64 layers at batch 64 and
 #      256 against cuDNN: TFLOP/s and the ratio ours/cuDNN
@@ -132,9 +133,10 @@ run test_cuda_emulation "$logs/test_cuda_emulation.log" 300 "$tests/test_cuda_em
 section "test_cuda_conv (GPU)"
 run test_cuda_conv "$logs/test_cuda_conv.log" 300 "$tests/test_cuda_conv"
 
-section "test_cuda_elementwise, test_cuda_objectives (GPU)"
+section "test_cuda_elementwise, test_cuda_objectives, test_cuda_normalization (GPU)"
 run test_cuda_elementwise "$logs/test_cuda_elementwise.log" 120 "$tests/test_cuda_elementwise"
 run test_cuda_objectives "$logs/test_cuda_objectives.log" 120 "$tests/test_cuda_objectives"
+run test_cuda_normalization "$logs/test_cuda_normalization.log" 120 "$tests/test_cuda_normalization"
 
 section "compute-sanitizer"
 sanitizer=$(command -v compute-sanitizer || true)
@@ -152,9 +154,15 @@ if [[ -n $sanitizer ]]; then
         "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_elementwise"
     GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_objectives" "$logs/memcheck_objectives.log" 120 \
         "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_objectives"
+    GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_normalization (odd sizes)" \
+        "$logs/memcheck_normalization.log" 120 "$sanitizer" --tool memcheck --error-exitcode 99 \
+        "$tests/test_cuda_normalization" --run_test=normalization_on_the_gpu/odd_sizes
     if [[ ${GANT_RACECHECK:-1} != 0 ]]; then
         GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$logs/racecheck.log" 240 \
             "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/
+        run "racecheck normalization (odd sizes)" "$logs/racecheck_normalization.log" 120 \
+            "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_normalization" \
+            --run_test=normalization_on_the_gpu/odd_sizes
     else
         summary+=("SKIP  racecheck (GANT_RACECHECK=0)")
     fi

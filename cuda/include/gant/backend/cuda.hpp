@@ -10,8 +10,9 @@
 // conv_geometry that the CPU layers hand to their backend. Part 2 (whole layers and training
 // steps on the device) has begun with the pieces around the convolutions, included here: the
 // element-wise passes and optimizer updates (gant/cuda/elementwise.hpp), the losses and penalty
-// steps (gant/cuda/objectives.hpp) and random numbers that match gant::rng's
-// (gant/cuda/random.hpp); the device layers and the step that call them are still to come.
+// steps (gant/cuda/objectives.hpp), batch and layer norm (gant/cuda/normalization.hpp) and
+// random numbers that match gant::rng's (gant/cuda/random.hpp); the device layers and the step
+// that call them are still to come.
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
@@ -24,6 +25,7 @@
 #include "gant/cuda/device.hpp"
 #include "gant/cuda/device_buffer.hpp"
 #include "gant/cuda/elementwise.hpp"
+#include "gant/cuda/normalization.hpp"
 #include "gant/cuda/objectives.hpp"
 #include "gant/cuda/random.hpp"
 #include "gant/cuda/stream.hpp"
