@@ -133,10 +133,11 @@ run test_cuda_emulation "$logs/test_cuda_emulation.log" 300 "$tests/test_cuda_em
 section "test_cuda_conv (GPU)"
 run test_cuda_conv "$logs/test_cuda_conv.log" 300 "$tests/test_cuda_conv"
 
-section "test_cuda_elementwise, test_cuda_objectives, test_cuda_normalization (GPU)"
+section "part 2: test_cuda_elementwise, _objectives, _normalization, _gemm (GPU)"
 run test_cuda_elementwise "$logs/test_cuda_elementwise.log" 120 "$tests/test_cuda_elementwise"
 run test_cuda_objectives "$logs/test_cuda_objectives.log" 120 "$tests/test_cuda_objectives"
 run test_cuda_normalization "$logs/test_cuda_normalization.log" 120 "$tests/test_cuda_normalization"
+run test_cuda_gemm "$logs/test_cuda_gemm.log" 120 "$tests/test_cuda_gemm"
 
 section "compute-sanitizer"
 sanitizer=$(command -v compute-sanitizer || true)

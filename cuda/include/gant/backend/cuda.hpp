@@ -10,12 +10,14 @@
 // conv_geometry that the CPU layers hand to their backend. Part 2 (whole layers and training
 // steps on the device) has begun with the pieces around the convolutions, included here: the
 // element-wise passes and optimizer updates (gant/cuda/elementwise.hpp), the losses and penalty
-// steps (gant/cuda/objectives.hpp), batch and layer norm (gant/cuda/normalization.hpp) and
+// steps (gant/cuda/objectives.hpp), batch and layer norm (gant/cuda/normalization.hpp), cuBLAS
+// products with gant's row-major contract (gant/cuda/gemm.hpp, and gemm below) and
 // random numbers that match gant::rng's (gant/cuda/random.hpp); the device layers and the step
 // that call them are still to come.
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <stdexcept>
 #include <type_traits>
 
 #include "gant/backend/cpu.hpp"
@@ -25,6 +27,7 @@
 #include "gant/cuda/device.hpp"
 #include "gant/cuda/device_buffer.hpp"
 #include "gant/cuda/elementwise.hpp"
+#include "gant/cuda/gemm.hpp"
 #include "gant/cuda/normalization.hpp"
 #include "gant/cuda/objectives.hpp"
 #include "gant/cuda/random.hpp"
@@ -58,6 +61,21 @@ struct cuda {
     template <class T>
     static void download(const buffer<T>& device, T* host, std::size_t count) {
         device.copy_to_host(host, count);
+    }
+
+    // ---- matrix products (cuBLAS, FP32) ----------------------------------------------------------
+
+    /// backend::cpu::gemm's row-major contract on device pointers (gant/cuda/gemm.hpp).
+    template <class T>
+    static void gemm(blas::op ta, blas::op tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                     std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
+                     cudaStream_t stream = nullptr) {
+        require_float<T>();
+        constexpr std::size_t most = 2147483647;  // cuBLAS takes int sizes
+        if (m > most || n > most || k > most || lda > most || ldb > most || ldc > most)
+            throw std::invalid_argument("gant::backend::cuda::gemm: a size or leading dimension exceeds 2^31 - 1");
+        gant::cuda::gemm(ta == blas::op::transpose, tb == blas::op::transpose, int(m), int(n), int(k), alpha, a,
+                         int(lda), b, int(ldb), beta, c, int(ldc), stream);
     }
 
     // ---- convolution kernels (float32 on the tensor cores: TF32 operands, FP32 sums) ---------
