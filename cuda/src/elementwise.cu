@@ -4,8 +4,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "gant/cuda/detail/device_exec.cuh"
 #include "gant/cuda/detail/elementwise_ops.hpp"
-#include "gant/cuda/detail/run_elementwise.cuh"
+#include "gant/cuda/detail/random_passes.hpp"
 #include "gant/cuda/elementwise.hpp"
 #include "gant/cuda/random.hpp"
 
@@ -77,25 +78,12 @@ void ema_update(double decay, float* average, const float* weights, std::size_t 
 
 void fill_normal(rng& r, float* out, std::size_t count, cudaStream_t stream) {
     require_argument(count == 0 || out, "fill_normal", "the output pointer is null");
-    if (count == 0) return;
-    const detail::normal_plan plan = detail::plan_normal(r.state(), count);
-    const rng::state_type core = r.state().core;
-    // The pending variate goes in by value: one launch, no host-to-device copy.
-    detail::run_elementwise(
-        detail::normal_pairs_op{
-            {core.seed, core.stream}, plan.first_word, plan.pair_values, out, plan.leading, plan.leading_value},
-        plan.pairs > 0 ? plan.pairs : 1, stream, "launch of fill_normal");
-    r.set_state(plan.after);
+    detail::fill_normal_pass(detail::device_exec{stream}, r, out, count);
 }
 
 void fill_uniform(rng& r, float* out, std::size_t count, double lo, double hi, cudaStream_t stream) {
     require_argument(count == 0 || out, "fill_uniform", "the output pointer is null");
-    if (count == 0) return;
-    const detail::uniform_plan plan = detail::plan_uniform(r.state(), count);
-    const rng::state_type core = r.state().core;
-    detail::run_elementwise(detail::uniform_op{{core.seed, core.stream}, plan.first_word, lo, hi, out}, count, stream,
-                            "launch of fill_uniform");
-    r.set_state(plan.after);
+    detail::fill_uniform_pass(detail::device_exec{stream}, r, out, count, lo, hi);
 }
 
 }  // namespace gant::cuda

@@ -1,11 +1,10 @@
-// Losses and penalty work on the device (gant/cuda/objectives.hpp): the functors of
-// detail/objective_ops.hpp run by the element-wise kernel of detail/run_elementwise.cuh.
+// Losses and penalty work on the device (gant/cuda/objectives.hpp): argument checks, then the
+// passes of detail/objective_passes.hpp run by device_exec.
 #include <stdexcept>
 #include <string>
 
-#include "gant/cuda/detail/objective_ops.hpp"
-#include "gant/cuda/detail/run_elementwise.cuh"
-#include "gant/cuda/device_buffer.hpp"
+#include "gant/cuda/detail/device_exec.cuh"
+#include "gant/cuda/detail/objective_passes.hpp"
 #include "gant/cuda/objectives.hpp"
 
 namespace gant::cuda {
@@ -17,25 +16,21 @@ void critic_loss(const loss_settings& settings, const float* real, std::size_t n
     require_argument(total && (n_real == 0 || (real && d_real)) && (n_fake == 0 || (fake && d_fake)), "critic_loss",
                      "a score, gradient or total pointer is null");
     require_argument(n_real > 0 && n_fake > 0, "critic_loss", "the critic's objective needs real and fake scores");
-    // One thread: a batch's few hundred scores, summed in the CPU's order.
-    detail::run_elementwise(detail::loss_op{settings, true, real, fake, n_real, n_fake, d_real, d_fake, total}, 1,
-                            stream, "launch of critic_loss");
+    detail::critic_loss_pass(detail::device_exec{stream}, settings, real, n_real, fake, n_fake, d_real, d_fake, total);
 }
 
 void generator_loss(const loss_settings& settings, const float* fake, std::size_t n_fake, float* d_fake, float* total,
                     cudaStream_t stream) {
     require_argument(total && fake && d_fake, "generator_loss", "a score, gradient or total pointer is null");
     require_argument(n_fake > 0, "generator_loss", "the generator's objective needs fake scores");
-    detail::run_elementwise(detail::loss_op{settings, false, nullptr, fake, 0, n_fake, nullptr, d_fake, total}, 1,
-                            stream, "launch of generator_loss");
+    detail::generator_loss_pass(detail::device_exec{stream}, settings, fake, n_fake, d_fake, total);
 }
 
 void interpolate(const float* real, const float* fake, const float* eps, std::size_t samples, std::size_t features,
                  float* out, cudaStream_t stream) {
     require_argument(samples * features == 0 || (real && fake && eps && out), "interpolate",
                      "an input or output pointer is null");
-    detail::run_elementwise(detail::interpolate_op{real, fake, eps, features, out}, samples * features, stream,
-                            "launch of interpolate");
+    detail::interpolate_pass(detail::device_exec{stream}, real, fake, eps, samples, features, out);
 }
 
 void penalty_direction(const penalty_settings& settings, const float* grad, std::size_t samples, std::size_t features,
@@ -43,16 +38,7 @@ void penalty_direction(const penalty_settings& settings, const float* grad, std:
     require_argument(grad && direction && report, "penalty_direction",
                      "the gradient, direction or report pointer is null");
     require_argument(samples > 0 && features > 0, "penalty_direction", "there are no samples or no features");
-    // Per-sample scratch from the caching allocator on this stream (no cudaMalloc once warm).
-    device_buffer<float> scales(samples, stream);
-    device_buffer<double> per_sample(2 * samples, stream);
-    double *values = per_sample.data(), *norms = per_sample.data() + samples;
-    detail::run_elementwise(detail::penalty_sample_op{settings, grad, features, scales.data(), values, norms}, samples,
-                            stream, "launch of penalty_direction (per sample)");
-    detail::run_elementwise(detail::penalty_scale_op{grad, scales.data(), features, direction}, samples * features,
-                            stream, "launch of penalty_direction (direction)");
-    detail::run_elementwise(detail::penalty_report_op{values, norms, samples, report}, 1, stream,
-                            "launch of penalty_direction (report)");
+    detail::penalty_direction_pass(detail::device_exec{stream}, settings, grad, samples, features, direction, report);
 }
 
 }  // namespace gant::cuda

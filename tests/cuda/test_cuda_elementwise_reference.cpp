@@ -14,6 +14,8 @@
 
 #include "gant/core/rng.hpp"
 #include "gant/cuda/detail/elementwise_ops.hpp"
+#include "gant/cuda/detail/host_exec.hpp"
+#include "gant/cuda/detail/random_passes.hpp"
 #include "gant/cuda/random.hpp"
 #include "gant/layers/dense.hpp"
 #include "gant/layers/pointwise.hpp"
@@ -202,38 +204,28 @@ void check_normals(gant::rng r, std::size_t count) {
     std::vector<float> expected(count);
     for (auto& x : expected) x = float(r.normal());
 
-    const gant::cuda::detail::normal_plan plan = gant::cuda::detail::plan_normal(before, count);
+    gant::rng device(0);
+    device.set_state(before);
     std::vector<float> got(count, std::numeric_limits<float>::quiet_NaN());
-    if (count > 0)
-        emulate(gant::cuda::detail::normal_pairs_op{{before.core.seed, before.core.stream},
-                                                    plan.first_word,
-                                                    plan.pair_values,
-                                                    got.data(),
-                                                    plan.leading,
-                                                    plan.leading_value},
-                plan.pairs > 0 ? plan.pairs : 1);
+    gant::cuda::detail::fill_normal_pass(gant::cuda::detail::host_exec{}, device, got.data(), count);
     BOOST_TEST(differences(got.data(), expected.data(), count) == 0u);
-    BOOST_TEST((plan.after == r.state()));
+    BOOST_TEST((device.state() == r.state()));
     // and the generator goes on as the CPU's would
-    gant::rng continued(0);
-    continued.set_state(plan.after);
-    BOOST_TEST(continued.normal() == r.normal());
-    BOOST_TEST(continued.uniform() == r.uniform());
+    BOOST_TEST(device.normal() == r.normal());
+    BOOST_TEST(device.uniform() == r.uniform());
 }
 
 void check_uniforms(gant::rng r, std::size_t count, double lo, double hi) {
     const gant::rng::full_state before = r.state();
     std::vector<float> expected(count);
     for (auto& x : expected) x = float(lo + (hi - lo) * r.uniform());
-    const gant::cuda::detail::uniform_plan plan = gant::cuda::detail::plan_uniform(before, count);
+    gant::rng device(0);
+    device.set_state(before);
     std::vector<float> got(count, std::numeric_limits<float>::quiet_NaN());
-    emulate(gant::cuda::detail::uniform_op{{before.core.seed, before.core.stream}, plan.first_word, lo, hi, got.data()},
-            count);
+    gant::cuda::detail::fill_uniform_pass(gant::cuda::detail::host_exec{}, device, got.data(), count, lo, hi);
     BOOST_TEST(differences(got.data(), expected.data(), count) == 0u);
-    BOOST_TEST((plan.after == r.state()));
-    gant::rng continued(0);
-    continued.set_state(plan.after);
-    BOOST_TEST(continued.normal() == r.normal());
+    BOOST_TEST((device.state() == r.state()));
+    BOOST_TEST(device.normal() == r.normal());
 }
 
 }  // namespace

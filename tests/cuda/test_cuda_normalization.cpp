@@ -97,8 +97,9 @@ BOOST_AUTO_TEST_CASE(running_statistics_and_inference) {
                              rm0 = uniform_values(c, test_seed() + 8, -1, 1),
                              rv0 = uniform_values(c, test_seed() + 9, 0.5, 1.5);
     std::vector<float> rm = rm0, rv = rv0, m2(c), inv2(c);
-    emulate(detail::running_update_op{0.1f, float(count), mean.data(), var.data(), rm.data(), rv.data()}, c);
-    emulate(detail::running_statistics_op{1e-5f, rm.data(), rv.data(), m2.data(), inv2.data()}, c);
+    detail::batch_norm_update_running_pass(detail::host_exec{}, c, count, 0.1f, mean.data(), var.data(), rm.data(),
+                                           rv.data());
+    detail::batch_norm_statistics_pass(detail::host_exec{}, c, 1e-5f, rm.data(), rv.data(), m2.data(), inv2.data());
     const device_buffer<float> d_mean = upload(mean), d_var = upload(var);
     device_buffer<float> d_rm = upload(rm0), d_rv = upload(rv0), d_m2 = poisoned<float>(c), d_inv2 = poisoned<float>(c);
     batch_norm_update_running(c, count, 0.1f, d_mean.data(), d_var.data(), d_rm.data(), d_rv.data(), test_stream());

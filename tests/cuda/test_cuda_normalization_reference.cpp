@@ -73,10 +73,10 @@ void check_layer(L& layer, norm_grouping grouping, const gant::pass_context& ctx
         auto& rv = layer.running_var().value;
         st.mean.resize(C);
         st.inv_std.resize(C);
-        emulate(d::running_statistics_op{layer.epsilon, rm.data(), rv.data(), st.mean.data(), st.inv_std.data()}, C);
-        emulate(d::norm_apply_op{d::layout_of(p), x.data(), gamma.data(), beta.data(), st.mean.data(),
-                                 st.inv_std.data(), y2.data()},
-                n);
+        d::batch_norm_statistics_pass(d::host_exec{}, C, layer.epsilon, rm.data(), rv.data(), st.mean.data(),
+                                      st.inv_std.data());
+        d::norm_apply_pass(d::host_exec{}, p, x.data(), gamma.data(), beta.data(), st.mean.data(), st.inv_std.data(),
+                           y2.data());
     }
     emulate_norm_backward(p, training, x.data(), st, gamma.data(), ybar.data(), dx2.data(), gg.data(), bg.data());
     emulate_norm_tangent(p, training, x.data(), st, gamma.data(), xdot.data(), ydot2.data());
@@ -113,9 +113,8 @@ BOOST_AUTO_TEST_CASE(batch_norm_training_all_passes_and_running_statistics) {
     const gant::tensor<float> x = batch_of(test_seed(), -2, 3);
     std::vector<float> y(p.elements()), rm(rm0.begin(), rm0.end()), rv(rv0.begin(), rv0.end());
     const norm_statistics st = emulate_norm_forward(p, layer.epsilon, x.data(), nullptr, nullptr, y.data());
-    emulate(gant::cuda::detail::running_update_op{layer.momentum, float(N * H * W), st.mean.data(), st.variance.data(),
-                                                  rm.data(), rv.data()},
-            C);
+    gant::cuda::detail::batch_norm_update_running_pass(gant::cuda::detail::host_exec{}, C, N * H * W, layer.momentum,
+                                                       st.mean.data(), st.variance.data(), rm.data(), rv.data());
     const auto& got_m = layer.running_mean().value;
     const auto& got_v = layer.running_var().value;
     BOOST_TEST(normwise(rm, std::vector<float>(got_m.begin(), got_m.end())) <= tolerance);

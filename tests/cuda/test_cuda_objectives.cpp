@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "gant/core/rng.hpp"
-#include "gant/cuda/detail/objective_ops.hpp"
+#include "gant/cuda/detail/host_exec.hpp"
+#include "gant/cuda/detail/objective_passes.hpp"
 #include "gant/cuda/objectives.hpp"
 #include "support/conv_reference.hpp"
 #include "support/functor_checks.hpp"
@@ -58,8 +59,9 @@ BOOST_AUTO_TEST_CASE(every_loss_both_players) {
         const std::vector<float> real = uniform_values(nr, test_seed(), -20, 20),
                                  fake = uniform_values(nf, test_seed() + 1, -20, 20);
         std::vector<float> dr(nr), df(nf), dg(nf), totals(2);
-        emulate(detail::loss_op{s, true, real.data(), fake.data(), nr, nf, dr.data(), df.data(), &totals[0]}, 1);
-        emulate(detail::loss_op{s, false, nullptr, fake.data(), 0, nf, nullptr, dg.data(), &totals[1]}, 1);
+        detail::critic_loss_pass(detail::host_exec{}, s, real.data(), nr, fake.data(), nf, dr.data(), df.data(),
+                                 &totals[0]);
+        detail::generator_loss_pass(detail::host_exec{}, s, fake.data(), nf, dg.data(), &totals[1]);
 
         const device_buffer<float> d_real = upload(real), d_fake = upload(fake);
         device_buffer<float> d_dr = poisoned<float>(nr), d_df = poisoned<float>(nf), d_dg = poisoned<float>(nf),
@@ -79,7 +81,7 @@ BOOST_AUTO_TEST_CASE(interpolation) {
                              fake = uniform_values(n * f, test_seed() + 3, -1, 1),
                              eps = uniform_values(n, test_seed() + 4, 0, 1);
     std::vector<float> want(n * f);
-    emulate(detail::interpolate_op{real.data(), fake.data(), eps.data(), f, want.data()}, n * f);
+    detail::interpolate_pass(detail::host_exec{}, real.data(), fake.data(), eps.data(), n, f, want.data());
     const device_buffer<float> d_real = upload(real), d_fake = upload(fake), d_eps = upload(eps);
     device_buffer<float> out = poisoned<float>(n * f);
     interpolate(d_real.data(), d_fake.data(), d_eps.data(), n, f, out.data(), test_stream());
@@ -93,11 +95,9 @@ BOOST_AUTO_TEST_CASE(penalty_direction_and_report) {
         const std::size_t n = 64, f = 784;
         std::vector<float> grad = uniform_values(n * f, test_seed() + 5, -0.08, 0.08);
         for (std::size_t j = 0; j < f; ++j) grad[j] = 0.f;  // a zero gradient: the guards at norm 0
-        std::vector<float> scale(n), direction(n * f);
-        std::vector<double> value(n), norm(n), report(2);
-        emulate(detail::penalty_sample_op{s, grad.data(), f, scale.data(), value.data(), norm.data()}, n);
-        emulate(detail::penalty_scale_op{grad.data(), scale.data(), f, direction.data()}, n * f);
-        emulate(detail::penalty_report_op{value.data(), norm.data(), n, report.data()}, 1);
+        std::vector<float> direction(n * f);
+        std::vector<double> report(2);
+        detail::penalty_direction_pass(detail::host_exec{}, s, grad.data(), n, f, direction.data(), report.data());
 
         const device_buffer<float> d_grad = upload(grad);
         device_buffer<float> d_direction = poisoned<float>(n * f);

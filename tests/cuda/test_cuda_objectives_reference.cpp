@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "gant/core/rng.hpp"
-#include "gant/cuda/detail/elementwise_ops.hpp"
-#include "gant/cuda/detail/objective_ops.hpp"
-#include "gant/cuda/random.hpp"
+#include "gant/cuda/detail/host_exec.hpp"
+#include "gant/cuda/detail/objective_passes.hpp"
+#include "gant/cuda/detail/random_passes.hpp"
 #include "gant/layers/dense.hpp"
 #include "gant/layers/pointwise.hpp"
 #include "gant/lipschitz/gradient_penalty.hpp"
@@ -61,12 +61,10 @@ void check_loss(const L& policy, const loss_settings& settings) {
 
             std::vector<float> dr2(n_real), df2(n_fake), dg2(n_fake);
             float critic2 = 0, generator2 = 0;
-            emulate(gant::cuda::detail::loss_op{settings, true, real.data(), fake.data(), n_real, n_fake, dr2.data(),
-                                                df2.data(), &critic2},
-                    1);
-            emulate(gant::cuda::detail::loss_op{settings, false, nullptr, fake.data(), 0, n_fake, nullptr, dg2.data(),
-                                                &generator2},
-                    1);
+            namespace d = gant::cuda::detail;
+            d::critic_loss_pass(d::host_exec{}, settings, real.data(), n_real, fake.data(), n_fake, dr2.data(),
+                                df2.data(), &critic2);
+            d::generator_loss_pass(d::host_exec{}, settings, fake.data(), n_fake, dg2.data(), &generator2);
             BOOST_TEST(same_bits(critic2, critic));
             BOOST_TEST(same_bits(generator2, generator));
             BOOST_TEST(differences(dr2.data(), dr.data(), n_real) == 0u);
@@ -110,11 +108,9 @@ std::pair<double, double> emulated_penalty(critic_net& net, const gant::tensor<f
     namespace d = gant::cuda::detail;
     const std::size_t n = real.shape(0);
     std::vector<float> eps(n);
-    const d::uniform_plan plan = d::plan_uniform(r.state(), n);
-    emulate(d::uniform_op{{r.state().core.seed, r.state().core.stream}, plan.first_word, 0.0, 1.0, eps.data()}, n);
-    r.set_state(plan.after);
+    d::fill_uniform_pass(d::host_exec{}, r, eps.data(), n, 0.0, 1.0);
     gant::tensor<float> points = real;
-    emulate(d::interpolate_op{real.data(), fake.data(), eps.data(), features, points.data()}, n * features);
+    d::interpolate_pass(d::host_exec{}, real.data(), fake.data(), eps.data(), n, features, points.data());
 
     const gant::pass_context ctx;
     net.forward(points, ctx);
@@ -123,12 +119,9 @@ std::pair<double, double> emulated_penalty(critic_net& net, const gant::tensor<f
     std::fill(zeros.begin(), zeros.end(), 0.f);
     net.backward(ones, &grad, false, ctx);
 
-    std::vector<float> scale(n);
-    std::vector<double> value(n), norm(n), report(2);
+    std::vector<double> report(2);
     gant::tensor<float> direction = grad;
-    emulate(d::penalty_sample_op{settings, grad.data(), features, scale.data(), value.data(), norm.data()}, n);
-    emulate(d::penalty_scale_op{grad.data(), scale.data(), features, direction.data()}, n * features);
-    emulate(d::penalty_report_op{value.data(), norm.data(), n, report.data()}, 1);
+    d::penalty_direction_pass(d::host_exec{}, settings, grad.data(), n, features, direction.data(), report.data());
     net.forward_tangent(direction, ctx);
     net.backward_paired(zeros, ones, nullptr, nullptr, ctx);
     return {report[0], report[1]};

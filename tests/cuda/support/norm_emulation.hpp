@@ -1,15 +1,16 @@
 #pragma once
-// The device normalisation passes (cuda/src/normalization.cu) replayed on the CPU with the same
-// functors, in the same order, each group's sums in element order instead of a block's tree:
-// what test_cuda_normalization_reference checks against gant's CPU layers and
-// test_cuda_normalization checks the GPU against.
+// The device normalisation passes (detail/normalization_passes.hpp, which cuda/src runs with
+// device_exec) run on the CPU with host_exec: each group's sums in element order instead of a
+// block's tree. test_cuda_normalization_reference checks them against gant's CPU layers and
+// test_cuda_normalization checks the GPU against them.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <vector>
 
-#include "gant/cuda/detail/normalization_ops.hpp"
+#include "gant/cuda/detail/host_exec.hpp"
+#include "gant/cuda/detail/normalization_passes.hpp"
 #include "support/functor_checks.hpp"
 
 namespace gant::cuda::testing {
@@ -21,63 +22,30 @@ struct norm_statistics {
 
 inline norm_statistics emulate_norm_forward(const norm_problem& p, float eps, const float* x, const float* gamma,
                                             const float* beta, float* y) {
-    namespace d = gant::cuda::detail;
-    const d::norm_layout layout = d::layout_of(p);
-    const double n = double(p.group_size());
-    std::vector<double> exact(p.groups());
     norm_statistics st{std::vector<float>(p.groups()), std::vector<float>(p.groups()), std::vector<float>(p.groups())};
-    d::reduce_groups_on_host(layout, d::mean_terms{x, exact.data(), n});
-    d::reduce_groups_on_host(layout, d::variance_terms{layout, x, exact.data(), n, eps, st.mean.data(),
-                                                       st.inv_std.data(), st.variance.data()});
-    emulate(d::norm_apply_op{layout, x, gamma, beta, st.mean.data(), st.inv_std.data(), y}, p.elements());
+    gant::cuda::detail::norm_forward_pass(gant::cuda::detail::host_exec{}, p, eps, x, gamma, beta, y, st.mean.data(),
+                                          st.inv_std.data(), st.variance.data());
     return st;
 }
 
 inline void emulate_norm_backward(const norm_problem& p, bool from_input, const float* x, const norm_statistics& st,
                                   const float* gamma, const float* ybar, float* xbar, float* gamma_grad,
                                   float* beta_grad) {
-    namespace d = gant::cuda::detail;
-    const d::norm_layout layout = d::layout_of(p);
-    if (gamma_grad || beta_grad)
-        d::reduce_groups_on_host(layout.by_channel(),
-                                 d::affine_grad_terms{layout, x, st.mean.data(), st.inv_std.data(), ybar, nullptr,
-                                                      nullptr, nullptr, gamma_grad, beta_grad});
-    if (!xbar) return;
-    std::vector<float> scalars(2 * p.groups());
-    d::reduce_groups_on_host(layout, d::backward_terms{layout, x, st.mean.data(), st.inv_std.data(), gamma, ybar,
-                                                       double(p.group_size()), from_input ? 1.f : 0.f, scalars.data()});
-    emulate(d::backward_op{layout, x, st.mean.data(), st.inv_std.data(), gamma, ybar, scalars.data(), xbar},
-            p.elements());
+    gant::cuda::detail::norm_backward_pass(gant::cuda::detail::host_exec{}, p, from_input, x, st.mean.data(),
+                                           st.inv_std.data(), gamma, ybar, xbar, gamma_grad, beta_grad);
 }
 
 inline void emulate_norm_tangent(const norm_problem& p, bool from_input, const float* x, const norm_statistics& st,
                                  const float* gamma, const float* xdot, float* ydot) {
-    namespace d = gant::cuda::detail;
-    const d::norm_layout layout = d::layout_of(p);
-    std::vector<float> scalars(2 * p.groups());
-    d::reduce_groups_on_host(layout, d::tangent_terms{layout, x, st.mean.data(), st.inv_std.data(), xdot,
-                                                      double(p.group_size()), from_input ? 1.f : 0.f, scalars.data()});
-    emulate(d::tangent_op{layout, x, st.mean.data(), st.inv_std.data(), gamma, xdot, scalars.data(), ydot},
-            p.elements());
+    gant::cuda::detail::norm_tangent_pass(gant::cuda::detail::host_exec{}, p, from_input, x, st.mean.data(),
+                                          st.inv_std.data(), gamma, xdot, ydot);
 }
 
 inline void emulate_norm_paired(const norm_problem& p, bool from_input, const float* x, const float* xdot,
                                 const norm_statistics& st, const float* gamma, const float* ybar, const float* ydotbar,
                                 float* xbar, float* xdotbar, float* gamma_grad, float* beta_grad) {
-    namespace d = gant::cuda::detail;
-    const d::norm_layout layout = d::layout_of(p);
-    std::vector<float> scalars(7 * p.groups());
-    d::reduce_groups_on_host(layout,
-                             d::paired_terms{layout, x, st.mean.data(), st.inv_std.data(), gamma, xdot, ybar, ydotbar,
-                                             double(p.group_size()), from_input ? 1.f : 0.f, scalars.data()});
-    if (gamma_grad || beta_grad)
-        d::reduce_groups_on_host(layout.by_channel(),
-                                 d::affine_grad_terms{layout, x, st.mean.data(), st.inv_std.data(), ybar, xdot, ydotbar,
-                                                      scalars.data(), gamma_grad, beta_grad});
-    if (xbar || xdotbar)
-        emulate(d::paired_op{layout, x, st.mean.data(), st.inv_std.data(), gamma, xdot, ybar, ydotbar, scalars.data(),
-                             xbar, xdotbar},
-                p.elements());
+    gant::cuda::detail::norm_paired_pass(gant::cuda::detail::host_exec{}, p, from_input, x, xdot, st.mean.data(),
+                                         st.inv_std.data(), gamma, ybar, ydotbar, xbar, xdotbar, gamma_grad, beta_grad);
 }
 
 /// Largest |a - b| over the largest |b| (at least 1e-30): a normwise relative error; infinite

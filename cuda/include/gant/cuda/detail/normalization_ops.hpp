@@ -3,13 +3,13 @@
 // normalize.hpp (whose header derives the rules). A pass has up to three parts:
 //   * group sums: a `terms` functor adds element e's terms to K double sums of its group, and
 //     finish(g, sums) turns a group's sums into the float scalars the element pass needs;
-//     the device runs a block per group (cuda/src/normalization.cu), the CPU emulation a loop
-//     (reduce_groups_on_host below);
+//     the device runs a block per group (device_exec.cuh), the CPU a loop (host_exec.hpp);
 //   * an element functor, as in elementwise_ops.hpp;
 //   * parameter gradients: the same group sums over the per-channel layout (one group per
 //     channel across the batch), whose finish adds to gamma and beta.
-// All compile with any C++ compiler; test_cuda_normalization_reference runs them against gant's
-// CPU batch_norm and layer_norm.
+// All compile with any C++ compiler. normalization_passes.hpp puts them in sequence;
+// test_cuda_normalization_reference runs those passes on the CPU against gant's batch_norm and
+// layer_norm.
 #include <cstddef>
 
 #include "gant/core/host_device.hpp"
@@ -44,16 +44,6 @@ inline norm_layout layout_of(const norm_problem& p) {
 
 GANT_HOST_DEVICE inline float scale_of(const float* gamma, std::size_t c) { return gamma ? gamma[c] : 1.f; }
 GANT_HOST_DEVICE inline float shift_of(const float* beta, std::size_t c) { return beta ? beta[c] : 0.f; }
-
-/// The CPU emulation of a block-per-group reduction: each group's sums in element order.
-template <class Terms>
-void reduce_groups_on_host(const norm_layout& over, const Terms& terms) {
-    for (std::size_t g = 0; g < over.groups(); ++g) {
-        double sums[Terms::count] = {};
-        for (std::size_t k = 0; k < over.group_size(); ++k) terms(over.element(g, k), sums);
-        terms.finish(g, sums);
-    }
-}
 
 // ---- forward ---------------------------------------------------------------------------------
 
