@@ -76,6 +76,14 @@ void ema_update(double decay, float* average, const float* weights, std::size_t 
                             "launch of ema_update");
 }
 
+void gather_rows(const float* table, std::size_t row_size, const std::uint32_t* rows, std::size_t count, float* out,
+                 cudaStream_t stream) {
+    require_argument(count * row_size == 0 || (table && rows && out), "gather_rows",
+                     "a table, row or output pointer is null");
+    detail::run_elementwise(detail::gather_rows_op{table, row_size, rows, out}, count * row_size, stream,
+                            "launch of gather_rows");
+}
+
 void fill_normal(rng& r, float* out, std::size_t count, cudaStream_t stream) {
     require_argument(count == 0 || out, "fill_normal", "the output pointer is null");
     detail::fill_normal_pass(detail::device_exec{stream}, r, out, count);

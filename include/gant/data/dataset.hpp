@@ -108,6 +108,14 @@ image_dataset<T> pad_dataset(const image_dataset<T>& data, std::size_t pad = 2, 
 }
 
 /// Draws shuffled batches from an image_dataset, which must outlive the source.
+/// An epoch's image order: 0 .. order.size() - 1, shuffled by Fisher-Yates with r (what
+/// batch_source does at the start of every epoch; a device batch source shares it, so both
+/// draw the same images in the same order from the same generator).
+inline void shuffle_order(std::vector<std::size_t>& order, rng& r) {
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[r.below(i)]);
+}
+
 template <class T>
 class batch_source {
 public:
@@ -166,10 +174,7 @@ public:
     const image_dataset<T>& data() const noexcept { return *data_; }
 
 private:
-    void shuffle() {
-        std::iota(order_.begin(), order_.end(), std::size_t{0});
-        for (std::size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng_.below(i + 1)]);
-    }
+    void shuffle() { shuffle_order(order_, rng_); }
 
     void draw(tensor<T>& batch, std::uint8_t* labels) {
         const std::size_t f = data_->features();

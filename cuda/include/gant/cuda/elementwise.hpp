@@ -55,4 +55,9 @@ void rmsprop_update(const rmsprop_settings& settings, float* value, const float*
 /// average = decay * average + (1 - decay) * weights (gant::ema's update of one parameter).
 void ema_update(double decay, float* average, const float* weights, std::size_t n, cudaStream_t stream = nullptr);
 
+/// out[r] = table[rows[r]] for count rows of row_size floats: a batch drawn from a dataset held
+/// on the device (gant/cuda/batch_source.hpp).
+void gather_rows(const float* table, std::size_t row_size, const std::uint32_t* rows, std::size_t count, float* out,
+                 cudaStream_t stream = nullptr);
+
 }  // namespace gant::cuda

@@ -180,6 +180,17 @@ struct ema_op {
     GANT_HOST_DEVICE void operator()(std::size_t i) const { average[i] = decay * average[i] + rest * weights[i]; }
 };
 
+/// out row r = table row rows[r] (row_size floats each), element e of the output.
+struct gather_rows_op {
+    const float* table;
+    std::size_t row_size;
+    const std::uint32_t* rows;
+    float* out;
+    GANT_HOST_DEVICE void operator()(std::size_t e) const {
+        out[e] = table[std::size_t(rows[e / row_size]) * row_size + e % row_size];
+    }
+};
+
 // ---- random numbers -------------------------------------------------------------------------
 // gant::rng hands out the 32-bit words of consecutive Philox blocks in order; uniform() takes two
 // words, normal() four per pair of variates. Word w of a stream is word w % 4 of block w / 4, so
