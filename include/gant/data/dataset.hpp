@@ -116,6 +116,17 @@ inline void shuffle_order(std::vector<std::size_t>& order, rng& r) {
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[r.below(i)]);
 }
 
+/// Refuses a batch-source state that does not fit this dataset (one sentence each).
+inline void check_batch_state(const char* who, std::uint64_t saved_size, std::uint64_t position,
+                              std::uint64_t size) {
+    if (saved_size != size)
+        throw std::invalid_argument(std::string("gant: ") + who + " state was saved for a dataset of " +
+                                    std::to_string(saved_size) + " images, this one has " + std::to_string(size));
+    if (position > saved_size)
+        throw std::invalid_argument(std::string("gant: ") + who + " state has position " + std::to_string(position) +
+                                    " past the end of its epoch");
+}
+
 template <class T>
 class batch_source {
 public:
@@ -155,13 +166,7 @@ public:
 
     /// Continues from a saved state: the next batch is the one the saving source would have drawn.
     void set_state(const state_type& s) {
-        if (s.dataset_size != data_->size())
-            throw std::invalid_argument("gant: batch_source state was saved for a dataset of " +
-                                        std::to_string(s.dataset_size) + " images, this one has " +
-                                        std::to_string(data_->size()));
-        if (s.position > s.dataset_size)
-            throw std::invalid_argument("gant: batch_source state has position " + std::to_string(s.position) +
-                                        " past the end of its epoch");
+        check_batch_state("batch_source", s.dataset_size, s.position, data_->size());
         rng_.set_state(s.epoch_start);
         epoch_start_ = s.epoch_start;
         shuffle();

@@ -109,13 +109,7 @@ public:
 
     /// Continues from a saved state (this source's or a CPU batch_source's).
     void set_state(const state_type& s) {
-        if (s.dataset_size != size_)
-            throw std::invalid_argument("gant: device batch source state was saved for a dataset of " +
-                                        std::to_string(s.dataset_size) + " images, this one has " +
-                                        std::to_string(size_));
-        if (s.position > s.dataset_size)
-            throw std::invalid_argument("gant: device batch source state has position " + std::to_string(s.position) +
-                                        " past the end of its epoch");
+        data::check_batch_state("device batch source", s.dataset_size, s.position, size_);
         rng_.set_state(s.epoch_start);
         epoch_start_ = s.epoch_start;
         shuffle();
