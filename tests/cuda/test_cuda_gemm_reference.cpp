@@ -12,7 +12,6 @@
 #include "support/conv_reference.hpp"
 #include "support/functor_checks.hpp"
 #include "support/gemm_reference.hpp"
-#include "support/norm_emulation.hpp"  // normwise
 
 using namespace gant::cuda::testing;
 

@@ -3,10 +3,7 @@
 // device_exec) run on the CPU with host_exec: each group's sums in element order instead of a
 // block's tree. test_cuda_normalization_reference checks them against gant's CPU layers and
 // test_cuda_normalization checks the GPU against them.
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
-#include <limits>
 #include <vector>
 
 #include "gant/cuda/detail/host_exec.hpp"
@@ -46,19 +43,6 @@ inline void emulate_norm_paired(const norm_problem& p, bool from_input, const fl
                                 float* xbar, float* xdotbar, float* gamma_grad, float* beta_grad) {
     gant::cuda::detail::norm_paired_pass(gant::cuda::detail::host_exec{}, p, from_input, x, xdot, st.mean.data(),
                                          st.inv_std.data(), gamma, ybar, ydotbar, xbar, xdotbar, gamma_grad, beta_grad);
-}
-
-/// Largest |a - b| over the largest |b| (at least 1e-30): a normwise relative error; infinite
-/// for a NaN or a size mismatch.
-inline double normwise(const std::vector<float>& a, const std::vector<float>& b) {
-    double worst = 0, scale = 1e-30;
-    for (std::size_t i = 0; i < b.size() && i < a.size(); ++i) {
-        const double d = double(a[i]) - double(b[i]);
-        if (std::isnan(d)) return std::numeric_limits<double>::infinity();  // an unwritten (NaN) element too
-        worst = std::max(worst, d < 0 ? -d : d);
-        scale = std::max(scale, double(b[i] < 0 ? -b[i] : b[i]));
-    }
-    return a.size() == b.size() ? worst / scale : std::numeric_limits<double>::infinity();
 }
 
 }  // namespace gant::cuda::testing
