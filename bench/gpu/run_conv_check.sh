@@ -12,13 +12,14 @@
 #      compute-sanitizer is installed
 #   4. gant_bench_cuda_conv every conv path on the DCGAN 28x28 and 64x64 layers at batch 64 and
 #      256 against cuDNN: TFLOP/s and the ratio ours/cuDNN
-#   5. ncu (Nsight Compute), when installed and GANT_NCU is not 0: one profile of each kernel
+#   5. the PyTorch peer of issue 9's step benchmark (torch_train_step.py), when python3 has torch
+#   6. ncu (Nsight Compute), when installed and GANT_NCU is not 0: one profile of each kernel
 #      (two-stage and pipelined) on two large layers, for the stall reasons and occupancy
 # and prints a short table last. A failing test does not stop the timing; the final status
 # lines say what failed, and the script exits non-zero if anything did.
 #
 # Usage (from anywhere):  bash bench/gpu/run_conv_check.sh
-# Environment: OUT (a folder: conv_check.log, bench.log, conv_table.txt and ncu.log are written
+# Environment: OUT (a folder: conv_check.log, bench.log, conv_table.txt, torch_step.json and ncu.log are written
 # there; default build-gpu/out; each step's own log is in build-gpu/logs),
 # GANT_GPU_BUILD (build folder; default build-gpu), GANT_CUDNN_ROOT (cuDNN's folder, if the
 # script does not find it), GANT_BENCH_BUDGET (seconds after which the benchmark stops sweeping
@@ -175,6 +176,19 @@ fi
 
 section "benchmark: gant vs cuDNN"
 run gant_bench_cuda_conv "$out/bench.log" 300 "$bench" --budget "${GANT_BENCH_BUDGET:-150}" --table "$out/conv_table.txt"
+
+section "PyTorch peer of the whole-step benchmark (issue 9): DCGAN and WGAN-GP 64x64 iterations"
+# The peer's numbers for the table gant's device step will be compared with; python3 there is
+# the one that holds PyTorch. Skipped when no Python with torch is found.
+if python3 -c 'import torch' >/dev/null 2>&1; then
+    run "torch_train_step (cuDNN default)" "$logs/torch_train_step.log" 240 \
+        python3 "$here/torch_train_step.py" --device cuda --json "$out/torch_step.json"
+    run "torch_train_step (cudnn.benchmark)" "$logs/torch_train_step_benchmark.log" 240 \
+        python3 "$here/torch_train_step.py" --device cuda --cudnn-benchmark
+else
+    say "PyTorch: not importable by python3, peer not timed"
+    summary+=("SKIP  torch_train_step (no PyTorch)")
+fi
 
 section "ncu: stall reasons of both kernels on two large layers"
 ncu=$(command -v ncu || true)
