@@ -12,7 +12,8 @@
 //     exactly, so the output must equal the reference up to the epilogue's FP32 rounding
 //     (2^-20 relative): any wrong, missing or extra term shows as an error >= 1/64;
 //   * uniform data in [-1, 1]: |out - ref| <= 2^-9 * sum |terms| per element (twice the TF32
-//     rounding bound), and the relative L2 error is reported (expected about 3e-4).
+//     rounding bound), and the relative L2 error pooled over each pass's runs is reported (expected about
+//     3e-4) and checked below 1e-3.
 // Every output is poisoned with NaN (0xFF bytes) before each run, so an element no thread
 // writes fails the comparison.
 //
@@ -121,7 +122,7 @@ std::vector<kernel_choice> all_choices() {
 void check_conv_pass(conv_pass pass, activation act) {
     data_source rng(test_seed() + std::uint64_t(pass));
     int failures = 0, runs = 0;
-    double worst_l2 = 0;
+    pooled_l2 l2;
     for (const auto& c : test_convs()) {
         for (epilogue_variant v : {epilogue_variant::plain, epilogue_variant::fused, epilogue_variant::accumulate,
                                    epilogue_variant::chain}) {
@@ -141,19 +142,18 @@ void check_conv_pass(conv_pass pass, activation act) {
             const std::vector<float> out = run_pass(u, {});
             const comparison cmp = compare(out, u.expected, u.magnitude, u.kind, u.alpha);
             ++runs;
-            worst_l2 = std::max(worst_l2, cmp.relative_l2);
+            l2.add(cmp, u.describe());
             if (!cmp.ok) {
                 ++failures;
                 BOOST_ERROR(u.describe() << ": " << cmp.detail << " (seed " << test_seed() << ")");
             }
         }
     }
-    BOOST_TEST_MESSAGE(pass_name(pass) << ": " << runs << " runs, " << failures
-                                       << " failed; largest relative L2 error on uniform data " << worst_l2);
     std::cout << pass_name(pass) << ": " << runs << " runs, " << failures
-              << " failed; largest relative L2 error on uniform data (TF32) " << worst_l2 << std::endl;
+              << " failed; relative L2 error on uniform data (TF32), pooled over the runs " << l2.relative()
+              << ", largest single " << l2.worst_single << " in " << l2.worst_case << std::endl;
     BOOST_TEST(failures == 0);
-    BOOST_TEST(worst_l2 < 1e-3);
+    BOOST_TEST(l2.relative() < 1e-3);
 }
 
 }  // namespace

@@ -31,19 +31,6 @@ namespace {
 using namespace gant::cuda;
 using namespace gant::cuda::testing;
 
-template <class T>
-double worst(const std::vector<T>& got, const std::vector<T>& want) {
-    double w = got.size() == want.size() ? 0.0 : std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i) {
-        if (std::isnan(double(got[i])) || std::isnan(double(want[i]))) {
-            w = std::numeric_limits<double>::infinity();
-            continue;
-        }
-        w = std::max(w, std::abs(double(got[i]) - double(want[i])) / std::max(1.0, std::abs(double(want[i]))));
-    }
-    return w;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(objectives_on_the_gpu)
@@ -68,10 +55,10 @@ BOOST_AUTO_TEST_CASE(every_loss_both_players) {
                              d_totals = poisoned<float>(2);
         critic_loss(s, d_real.data(), nr, d_fake.data(), nf, d_dr.data(), d_df.data(), d_totals.data(), test_stream());
         generator_loss(s, d_fake.data(), nf, d_dg.data(), d_totals.data() + 1, test_stream());
-        BOOST_TEST(worst(d_totals.to_host(), totals) <= 1e-6);
-        BOOST_TEST(worst(d_dr.to_host(), dr) <= 1e-6);
-        BOOST_TEST(worst(d_df.to_host(), df) <= 1e-6);
-        BOOST_TEST(worst(d_dg.to_host(), dg) <= 1e-6);
+        GANT_CHECK_DIFFERENCE(d_totals.to_host(), totals, 1e-6);
+        GANT_CHECK_DIFFERENCE(d_dr.to_host(), dr, 1e-6);
+        GANT_CHECK_DIFFERENCE(d_df.to_host(), df, 1e-6);
+        GANT_CHECK_DIFFERENCE(d_dg.to_host(), dg, 1e-6);
     }
 }
 
@@ -85,7 +72,7 @@ BOOST_AUTO_TEST_CASE(interpolation) {
     const device_buffer<float> d_real = upload(real), d_fake = upload(fake), d_eps = upload(eps);
     device_buffer<float> out = poisoned<float>(n * f);
     interpolate(d_real.data(), d_fake.data(), d_eps.data(), n, f, out.data(), test_stream());
-    BOOST_TEST(worst(out.to_host(), want) == 0.0);
+    GANT_CHECK_DIFFERENCE(out.to_host(), want, 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(penalty_direction_and_report) {
@@ -103,8 +90,8 @@ BOOST_AUTO_TEST_CASE(penalty_direction_and_report) {
         device_buffer<float> d_direction = poisoned<float>(n * f);
         device_buffer<double> d_report = poisoned<double>(2);
         penalty_direction(s, d_grad.data(), n, f, d_direction.data(), d_report.data(), test_stream());
-        BOOST_TEST(worst(d_direction.to_host(), direction) <= 1e-6);
-        BOOST_TEST(worst(d_report.to_host(), report) <= 1e-12);
+        GANT_CHECK_DIFFERENCE(d_direction.to_host(), direction, 1e-6);
+        GANT_CHECK_DIFFERENCE(d_report.to_host(), report, 1e-12);
     }
 }
 

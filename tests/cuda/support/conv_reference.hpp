@@ -214,7 +214,28 @@ struct comparison {
     double worst_excess = 0;  // max over elements of |out - ref| / allowed
     double max_abs_error = 0;
     double relative_l2 = 0;   // ||out - ref|| / ||ref||
+    double error_squares = 0, reference_squares = 0;  // ||out - ref||^2 and ||ref||^2, for pooling
     std::string detail;
+};
+
+/// The relative L2 error of TF32 rounding pooled over several outputs (sum of squared errors over
+/// sum of squared references). One output's own ratio is no precision statistic when it has a
+/// handful of elements: the 512->1 4x4 layer at batch 2 has two, and when both sums cancel their
+/// ratio reaches 3e-3 although each element is well within its bound (seen on an H100 and in the
+/// CPU emulation alike). The pooled ratio is what docs/cuda.md states (about 3e-4); the worst
+/// single output is kept for the printout.
+struct pooled_l2 {
+    double error_squares = 0, reference_squares = 0, worst_single = 0;
+    std::string worst_case;
+    void add(const comparison& c, const std::string& what) {
+        error_squares += c.error_squares;
+        reference_squares += c.reference_squares;
+        if (c.relative_l2 > worst_single) {
+            worst_single = c.relative_l2;
+            worst_case = what + " (" + std::to_string(c.count) + " elements)";
+        }
+    }
+    double relative() const { return reference_squares > 0 ? std::sqrt(error_squares / reference_squares) : 0.0; }
 };
 
 /// Compares a kernel's output with the reference (after the epilogue). exact data: the error
@@ -253,6 +274,8 @@ inline comparison compare(const std::vector<float>& out, const std::vector<doubl
         }
     }
     c.relative_l2 = ref2 > 0 ? std::sqrt(err2 / ref2) : std::sqrt(err2);
+    c.error_squares = err2;
+    c.reference_squares = ref2;
     std::ostringstream s;
     s << c.failures << " of " << c.count << " elements out of bounds (" << c.unwritten << " NaN, i.e. unwritten)";
     if (c.count > 0) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iostream>
 #include <limits>
 #include <vector>
 
@@ -52,5 +53,35 @@ inline double normwise(const std::vector<float>& a, const std::vector<float>& b)
     }
     return a.size() == b.size() ? worst / scale : std::numeric_limits<double>::infinity();
 }
+
+/// Largest |got - want| / max(1, |want|): 0 when they agree exactly; infinite for a size
+/// mismatch, where one is NaN and the other is not, or where infinities differ.
+template <class T>
+double largest_difference(const std::vector<T>& got, const std::vector<T>& want) {
+    double w = got.size() == want.size() ? 0.0 : std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i) {
+        const double g = double(got[i]), r = double(want[i]);
+        if (std::isnan(g) || std::isnan(r)) {
+            if (std::isnan(g) != std::isnan(r)) w = std::numeric_limits<double>::infinity();
+            continue;
+        }
+        if (std::isinf(g) || std::isinf(r)) {
+            if (g != r) w = std::numeric_limits<double>::infinity();
+            continue;
+        }
+        w = std::max(w, std::abs(g - r) / std::max(1.0, std::abs(r)));
+    }
+    return w;
+}
+
+/// A device result against its CPU replay within `tolerance` (largest_difference); a non-zero
+/// difference is printed with the expression, so a GPU run's log says how close each result
+/// came, not only whether it passed.
+#define GANT_CHECK_DIFFERENCE(got, want, tolerance)                                                  \
+    do {                                                                                              \
+        const double gant_difference_ = ::gant::cuda::testing::largest_difference((got), (want));    \
+        if (gant_difference_ != 0.0) std::cout << "  " #got ": largest difference " << gant_difference_ << '\n'; \
+        BOOST_TEST(gant_difference_ <= (tolerance));                                                  \
+    } while (false)
 
 }  // namespace gant::cuda::testing
