@@ -4,9 +4,9 @@
 # only CMake, nvcc and the CUDA runtime, no xtensor, BLAS or Boost), runs
 #   1. test_cuda_emulation  the kernels' index arithmetic on the CPU
 #   2. test_cuda_conv       every kernel on the GPU against the double-precision CPU reference
-#   2b. test_cuda_elementwise, test_cuda_objectives, test_cuda_normalization  the element-wise
-#      kernels, device random numbers, losses, penalty steps and batch/layer norm against their
-#      passes replayed on the CPU
+#   2b. test_cuda_elementwise, _objectives, _normalization, _gemm, _attention  the element-wise
+#      kernels, device random numbers, losses, penalty steps, batch/layer norm, cuBLAS products
+#      and self-attention's row passes against their passes replayed on the CPU
 #   3. compute-sanitizer memcheck over test_cuda_conv's odd-size cases (uncached allocations)
 #      and over the part-2 tests, and racecheck over two conv cases, when
 #      compute-sanitizer is installed
@@ -23,7 +23,8 @@
 # there; default build-gpu/out; each step's own log is in build-gpu/logs),
 # GANT_GPU_BUILD (build folder; default build-gpu), GANT_CUDNN_ROOT (cuDNN's folder, if the
 # script does not find it), GANT_BENCH_BUDGET (seconds after which the benchmark stops sweeping
-# configurations; default 150), GANT_RACECHECK=0 (skip racecheck), GANT_NCU=0 (skip the profiles).
+# configurations; default 150), GANT_RACECHECK=0 (skip racecheck), GANT_NCU=0 (skip the profiles), GANT_BENCH=0 (skip
+# the cuDNN benchmark and the PyTorch peer: tests and sanitizers only).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -134,11 +135,12 @@ run test_cuda_emulation "$logs/test_cuda_emulation.log" 300 "$tests/test_cuda_em
 section "test_cuda_conv (GPU)"
 run test_cuda_conv "$logs/test_cuda_conv.log" 300 "$tests/test_cuda_conv"
 
-section "part 2: test_cuda_elementwise, _objectives, _normalization, _gemm (GPU)"
+section "part 2: test_cuda_elementwise, _objectives, _normalization, _gemm, _attention (GPU)"
 run test_cuda_elementwise "$logs/test_cuda_elementwise.log" 120 "$tests/test_cuda_elementwise"
 run test_cuda_objectives "$logs/test_cuda_objectives.log" 120 "$tests/test_cuda_objectives"
 run test_cuda_normalization "$logs/test_cuda_normalization.log" 120 "$tests/test_cuda_normalization"
 run test_cuda_gemm "$logs/test_cuda_gemm.log" 120 "$tests/test_cuda_gemm"
+run test_cuda_attention "$logs/test_cuda_attention.log" 120 "$tests/test_cuda_attention"
 
 section "compute-sanitizer"
 sanitizer=$(command -v compute-sanitizer || true)
@@ -159,6 +161,8 @@ if [[ -n $sanitizer ]]; then
     GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_normalization (odd sizes)" \
         "$logs/memcheck_normalization.log" 120 "$sanitizer" --tool memcheck --error-exitcode 99 \
         "$tests/test_cuda_normalization" --run_test=normalization_on_the_gpu/odd_sizes
+    GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_attention" "$logs/memcheck_attention.log" 180 \
+        "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_attention"
     if [[ ${GANT_RACECHECK:-1} != 0 ]]; then
         GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$logs/racecheck.log" 240 \
             "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/
@@ -175,12 +179,19 @@ else
 fi
 
 section "benchmark: gant vs cuDNN"
-run gant_bench_cuda_conv "$out/bench.log" 300 "$bench" --budget "${GANT_BENCH_BUDGET:-150}" --table "$out/conv_table.txt"
+if [[ ${GANT_BENCH:-1} == 0 ]]; then
+    say "benchmark: not run (GANT_BENCH=0)"
+    summary+=("SKIP  gant_bench_cuda_conv (GANT_BENCH=0)")
+else
+    run gant_bench_cuda_conv "$out/bench.log" 300 "$bench" --budget "${GANT_BENCH_BUDGET:-150}" --table "$out/conv_table.txt"
+fi
 
 section "PyTorch peer of the whole-step benchmark (issue 9): DCGAN and WGAN-GP 64x64 iterations"
 # The peer's numbers for the table gant's device step will be compared with; python3 there is
 # the one that holds PyTorch. Skipped when no Python with torch is found.
-if python3 -c 'import torch' >/dev/null 2>&1; then
+if [[ ${GANT_BENCH:-1} == 0 ]]; then
+    say "PyTorch peer: not run (GANT_BENCH=0)"
+elif python3 -c 'import torch' >/dev/null 2>&1; then
     run "torch_train_step (cuDNN default)" "$logs/torch_train_step.log" 240 \
         python3 "$here/torch_train_step.py" --device cuda --json "$out/torch_step.json"
     run "torch_train_step (cudnn.benchmark)" "$logs/torch_train_step_benchmark.log" 240 \

@@ -40,6 +40,33 @@ BOOST_AUTO_TEST_CASE(column_major_mapping_matches_gant_cpu_gemm) {
             }
 }
 
+// The batched call: the column-major mapping with A's and B's strides exchanged, product by
+// product, against gant's CPU gemm on each slice.
+BOOST_AUTO_TEST_CASE(batched_mapping_exchanges_the_strides) {
+    const int m = 5, n = 7, k = 3, batch = 3;
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            const int lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
+            const gant::cuda::batch_strides strides{m * k + 2, k * n + 1, m * n + 4};
+            const std::vector<float> a = uniform_values(std::size_t(strides.a * batch), test_seed() + 3, -1, 1),
+                                     b = uniform_values(std::size_t(strides.b * batch), test_seed() + 4, -1, 1);
+            std::vector<float> want(std::size_t(strides.c * batch), 0.f), got = want;
+            const auto call =
+                gant::cuda::detail::column_major(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, got.data(), ldc);
+            const gant::cuda::batch_strides s = gant::cuda::detail::column_major(strides);
+            for (int i = 0; i < batch; ++i) {
+                gant::blas::gemm(ta ? gant::blas::op::transpose : gant::blas::op::none,
+                                 tb ? gant::blas::op::transpose : gant::blas::op::none, std::size_t(m), std::size_t(n),
+                                 std::size_t(k), 1.f, a.data() + i * strides.a, std::size_t(lda),
+                                 b.data() + i * strides.b, std::size_t(ldb), 0.f, want.data() + i * strides.c,
+                                 std::size_t(ldc));
+                column_major_gemm(call.transpose_a, call.transpose_b, call.m, call.n, call.k, 1.f, call.a + i * s.a,
+                                  call.lda, call.b + i * s.b, call.ldb, 0.f, call.c + i * s.c, call.ldc);
+            }
+            BOOST_TEST(normwise(got, want) <= 1e-6);
+        }
+}
+
 int main(int argc, char** argv) {
     std::cout << "gant CUDA gemm mapping tests, seed " << test_seed() << std::endl;
     return run_tests(argc, argv);

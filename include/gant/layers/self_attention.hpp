@@ -51,6 +51,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "gant/layers/attention_rows.hpp"
 #include "gant/layers/conv2d.hpp"
 #include "gant/layers/spectral_norm.hpp"
 #include "gant/nn/layer.hpp"
@@ -111,7 +112,7 @@ public:
             const T *F = at(fx_, s), *G = at(gx_, s), *H = at(hx_, s);
             T* P = p_.data() + s * square;
             gemm(true, false, positions, positions, reduced, G, F, T(0), P);  // Z = G^T F
-            for (std::size_t j = 0; j < positions; ++j) softmax(P + j * positions);
+            for (std::size_t j = 0; j < positions; ++j) attention_rows::softmax(P + j * positions, positions);
             gemm(false, true, reduced, positions, positions, H, P, T(0), at(m_, s));  // M = H P^T
         });
         v_.forward(m_, o_, ctx);
@@ -134,7 +135,8 @@ public:
             T* Zbar = scratch;
             gemm(true, false, positions, positions, reduced, Mbar, H, T(0), Zbar);        // Pbar = Mbar^T H
             gemm(false, false, reduced, positions, positions, Mbar, P, T(0), at(hbar_, s));  // Hbar = Mbar P
-            for (std::size_t j = 0; j < positions; ++j) softmax_adjoint(P + j * positions, Zbar + j * positions);
+            for (std::size_t j = 0; j < positions; ++j)
+                attention_rows::softmax_adjoint(P + j * positions, Zbar + j * positions, positions);
             gemm(false, false, reduced, positions, positions, G, Zbar, T(0), at(fbar_, s));  // Fbar = G Zbar
             gemm(false, true, reduced, positions, positions, F, Zbar, T(0), at(gbar_, s));   // Gbar = F Zbar^T
         });
@@ -165,11 +167,8 @@ public:
             gemm(true, false, positions, positions, reduced, Gd, F, T(0), U);  // Zdot = Gdot^T F + G^T Fdot
             gemm(true, false, positions, positions, reduced, G, Fd, T(1), U);
             T* Pd = scratch;
-            for (std::size_t j = 0; j < positions; ++j) {
-                const std::size_t r = j * positions;
-                centre(P + r, U + r);
-                for (std::size_t i = 0; i < positions; ++i) Pd[r + i] = P[r + i] * U[r + i];
-            }
+            for (std::size_t r = 0; r < square; r += positions)
+                attention_rows::softmax_tangent(P + r, U + r, Pd + r, positions);
             T* Md = at(md_, s);
             gemm(false, true, reduced, positions, positions, Hd, P, T(0), Md);  // Mdot = Hdot P^T + H Pdot^T
             gemm(false, true, reduced, positions, positions, H, Pd, T(1), Md);
@@ -206,17 +205,8 @@ public:
             gemm(false, false, reduced, positions, positions, Mbar, P, T(0), Hbar);  // Hbar = Mbar P + Mdbar Pdot
             gemm(false, false, reduced, positions, positions, Mdbar, Pd, T(1), Hbar);
             gemm(false, false, reduced, positions, positions, Mdbar, P, T(0), Hdbar);  // Hdotbar = Mdbar P
-            for (std::size_t j = 0; j < positions; ++j) {
-                const std::size_t r = j * positions;
-                T* pb = Zbar + r;
-                T* pdb = Zdbar + r;
-                centre(P + r, pdb);  // E
-                for (std::size_t i = 0; i < positions; ++i) {
-                    pb[i] += U[r + i] * pdb[i];
-                    pdb[i] *= P[r + i];
-                }
-                softmax_adjoint(P + r, pb);
-            }
+            for (std::size_t r = 0; r < square; r += positions)  // Zbar and Zdotbar from Pbar and Pdotbar
+                attention_rows::softmax_paired(P + r, U + r, Zbar + r, Zdbar + r, positions);
             T *Fbar = at(fbar_, s), *Gbar = at(gbar_, s);
             gemm(false, false, reduced, positions, positions, G, Zbar, T(0), Fbar);  // Fbar = G Zbar + Gdot Zdotbar
             gemm(false, false, reduced, positions, positions, Gd, Zdbar, T(1), Fbar);
@@ -285,31 +275,6 @@ private:
             if (s.size() < scratch_size) s.resize(scratch_size);
             for (std::size_t i = begin; i < end; ++i) body(i, s.data());
         });
-    }
-
-    // In place over one row: z <- softmax(z).
-    static void softmax(T* z) {
-        const T top = *std::max_element(z, z + positions);
-        T sum = 0;
-        for (std::size_t i = 0; i < positions; ++i) {
-            z[i] = std::exp(z[i] - top);
-            sum += z[i];
-        }
-        const T inv = T(1) / sum;
-        for (std::size_t i = 0; i < positions; ++i) z[i] *= inv;
-    }
-
-    // In place over one row: b <- b - sum_i p_i b_i.
-    static void centre(const T* p, T* b) {
-        T mean = 0;
-        for (std::size_t i = 0; i < positions; ++i) mean += p[i] * b[i];
-        for (std::size_t i = 0; i < positions; ++i) b[i] -= mean;
-    }
-
-    // In place over one row: b <- p * (b - sum_i p_i b_i), the softmax Jacobian (symmetric).
-    static void softmax_adjoint(const T* p, T* b) {
-        centre(p, b);
-        for (std::size_t i = 0; i < positions; ++i) b[i] *= p[i];
     }
 
     static T inner_product(const tensor<T>& a, const tensor<T>& b) {

@@ -77,11 +77,11 @@ double largest_difference(const std::vector<T>& got, const std::vector<T>& want)
 /// A device result against its CPU replay within `tolerance` (largest_difference); a non-zero
 /// difference is printed with the expression, so a GPU run's log says how close each result
 /// came, not only whether it passed.
-#define GANT_CHECK_DIFFERENCE(got, want, tolerance)                                                  \
-    do {                                                                                              \
-        const double gant_difference_ = ::gant::cuda::testing::largest_difference((got), (want));    \
+#define GANT_CHECK_DIFFERENCE(got, want, tolerance)                                                              \
+    do {                                                                                                         \
+        const double gant_difference_ = ::gant::cuda::testing::largest_difference((got), (want));                \
         if (gant_difference_ != 0.0) std::cout << "  " #got ": largest difference " << gant_difference_ << '\n'; \
-        BOOST_TEST(gant_difference_ <= (tolerance));                                                  \
+        BOOST_TEST(gant_difference_ <= (tolerance));                                                             \
     } while (false)
 
 }  // namespace gant::cuda::testing

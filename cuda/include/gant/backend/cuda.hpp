@@ -11,7 +11,8 @@
 // steps on the device) has begun with the pieces around the convolutions, included here: the
 // element-wise passes and optimizer updates (gant/cuda/elementwise.hpp), the losses and penalty
 // steps (gant/cuda/objectives.hpp), batch and layer norm (gant/cuda/normalization.hpp), cuBLAS
-// products with gant's row-major contract (gant/cuda/gemm.hpp, and gemm below) and
+// products with gant's row-major contract, single and strided-batched (gant/cuda/gemm.hpp, and
+// gemm below), self-attention's softmax rows and their rules (gant/cuda/attention.hpp) and
 // random numbers that match gant::rng's (gant/cuda/random.hpp); the device layers and the step
 // that call them are still to come.
 #include <cuda_runtime_api.h>
@@ -22,6 +23,7 @@
 
 #include "gant/backend/cpu.hpp"
 #include "gant/cuda/allocator.hpp"
+#include "gant/cuda/attention.hpp"
 #include "gant/cuda/check.hpp"
 #include "gant/cuda/conv.hpp"
 #include "gant/cuda/device.hpp"

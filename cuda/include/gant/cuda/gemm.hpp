@@ -20,6 +20,16 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, 
           int ldb, float beta, float* c, int ldc, cudaStream_t stream = nullptr,
           gemm_precision precision = gemm_precision::fp32);
 
+/// `batch` independent products C_b = alpha op(A_b) op(B_b) + beta C_b, the b-th operands at
+/// a + b * stride_a, b + b * stride_b, c + b * stride_c (cublasSgemmStridedBatched): the
+/// per-sample products of self-attention in one launch.
+struct batch_strides {
+    long long a, b, c;
+};
+void gemm_strided_batched(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, const float* a, int lda,
+                          const float* b, int ldb, float beta, float* c, int ldc, batch_strides strides, int batch,
+                          cudaStream_t stream = nullptr, gemm_precision precision = gemm_precision::fp32);
+
 namespace detail {
 
 /// The column-major cublasSgemm arguments of a row-major product.
@@ -38,6 +48,9 @@ inline column_major_call column_major(bool transpose_a, bool transpose_b, int m,
                                       const float* b, int ldb, float* c, int ldc) {
     return {transpose_b, transpose_a, n, m, k, b, ldb, a, lda, c, ldc};
 }
+
+/// The batch strides of the column-major call: A's and B's exchanged, as their roles are.
+inline batch_strides column_major(batch_strides s) { return {s.b, s.a, s.c}; }
 
 }  // namespace detail
 
