@@ -7,6 +7,8 @@
 #   2b. test_cuda_elementwise, _objectives, _normalization, _gemm, _attention  the element-wise
 #      kernels, device random numbers, losses, penalty steps, batch/layer norm, cuBLAS products
 #      and self-attention's row passes against their passes replayed on the CPU
+#   2c. GANT_PREBUILT_TESTS (a folder from bench/gpu/pack_gant_gpu_tests.sh): gant's own GPU tests
+#      (test_cuda_network, test_cuda_batch_source), built on a machine with gant's dependencies
 #   3. compute-sanitizer memcheck over test_cuda_conv's odd-size cases (uncached allocations)
 #      and over the part-2 tests, and racecheck over two conv cases, when
 #      compute-sanitizer is installed
@@ -24,7 +26,7 @@
 # GANT_GPU_BUILD (build folder; default build-gpu), GANT_CUDNN_ROOT (cuDNN's folder, if the
 # script does not find it), GANT_BENCH_BUDGET (seconds after which the benchmark stops sweeping
 # configurations; default 150), GANT_RACECHECK=0 (skip racecheck), GANT_NCU=0 (skip the profiles), GANT_BENCH=0 (skip
-# the cuDNN benchmark and the PyTorch peer: tests and sanitizers only).
+# the cuDNN benchmark and the PyTorch peer: tests and sanitizers only), GANT_PREBUILT_TESTS (see 2c).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -142,6 +144,21 @@ run test_cuda_normalization "$logs/test_cuda_normalization.log" 120 "$tests/test
 run test_cuda_gemm "$logs/test_cuda_gemm.log" 120 "$tests/test_cuda_gemm"
 run test_cuda_attention "$logs/test_cuda_attention.log" 120 "$tests/test_cuda_attention"
 
+section "gant's own GPU tests, built elsewhere (GANT_PREBUILT_TESTS)"
+# test_cuda_network and test_cuda_batch_source need gant's whole build (xtensor, BLAS, Boost),
+# which the GPU machine lacks; bench/gpu/pack_gant_gpu_tests.sh packs them, built on a machine
+# that has it, with their libraries.
+prebuilt=${GANT_PREBUILT_TESTS:-}
+cuda_lib=$(dirname "$(dirname "$nvcc")")/lib64
+if [[ -n $prebuilt && -d $prebuilt/bin ]]; then
+    for t in "$prebuilt"/bin/*; do
+        name=$(basename "$t")
+        run "$name (prebuilt)" "$logs/$name.log" 240 env LD_LIBRARY_PATH="$prebuilt/lib:$cuda_lib:${LD_LIBRARY_PATH:-}" "$t"
+    done
+else
+    say "no GANT_PREBUILT_TESTS folder: test_cuda_network and test_cuda_batch_source not run"
+fi
+
 section "compute-sanitizer"
 sanitizer=$(command -v compute-sanitizer || true)
 for candidate in "$(dirname "$nvcc")/compute-sanitizer" /usr/local/cuda/bin/compute-sanitizer \
@@ -163,6 +180,11 @@ if [[ -n $sanitizer ]]; then
         "$tests/test_cuda_normalization" --run_test=normalization_on_the_gpu/odd_sizes
     GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_attention" "$logs/memcheck_attention.log" 180 \
         "$sanitizer" --tool memcheck --error-exitcode 99 "$tests/test_cuda_attention"
+    if [[ -n $prebuilt && -x $prebuilt/bin/test_cuda_network ]]; then
+        GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_network (small networks)" "$logs/memcheck_network.log" 240 \
+            env LD_LIBRARY_PATH="$prebuilt/lib:$cuda_lib:${LD_LIBRARY_PATH:-}" "$sanitizer" --tool memcheck \
+            --error-exitcode 99 "$prebuilt/bin/test_cuda_network" --run_test=small_networks_match_the_cpu
+    fi
     if [[ ${GANT_RACECHECK:-1} != 0 ]]; then
         GANT_CUDA_TEST_QUICK=2 run "racecheck conv2d passes (2 odd sizes)" "$logs/racecheck.log" 240 \
             "$sanitizer" --tool racecheck --error-exitcode 99 "$tests/test_cuda_conv" --run_test=conv2d/

@@ -3,6 +3,7 @@
 // order of its compile-time shape (so an image batch is NCHW in memory). Keeping every
 // activation rank-2 makes reshape and flatten free and lets GEMM-based layers see the batch as
 // one matrix.
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,13 @@ void ensure_shape(tensor<T>& t, std::size_t batch, std::size_t features) {
 
 template <class T>
 std::size_t batch_size(const tensor<T>& t) { return t.shape(0); }
+
+/// Copies a batch into another of the same shape (the network's entry and exit copies). A
+/// backend with batches elsewhere (the CUDA backend's device_batch) has its own overload.
+template <class T>
+void copy_batch(const tensor<T>& from, tensor<T>& to) {
+    std::copy(from.begin(), from.end(), to.begin());
+}
 
 /// Throws std::invalid_argument with one sentence when a batch does not carry `features` per sample.
 template <class T>

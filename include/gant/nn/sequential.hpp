@@ -50,6 +50,32 @@ constexpr bool check_wiring() {
 template <class... Ts>
 struct type_list {};
 
+}  // namespace detail
+
+/// The implementation of layer descriptor L for per-sample input In, scalar T and a backend: by
+/// default the descriptor's own impl (which takes the backend as a parameter, as the CPU layers
+/// do). A backend whose layers are separate classes (the CUDA backend's device layers, which hold
+/// their parameters and batches in device memory) specialises this for itself.
+template <class L, class In, class T, class Backend>
+struct layer_binding {
+    using type = typename L::template impl<In, T, Backend>;
+};
+
+/// What a network of this backend stores its batches in: Backend::batch<T> where the backend
+/// names one (device memory), else gant's host tensor.
+template <class Backend, class T, class = void>
+struct backend_batch {
+    using type = tensor<T>;
+};
+template <class Backend, class T>
+struct backend_batch<Backend, T, std::void_t<typename Backend::template batch<T>>> {
+    using type = typename Backend::template batch<T>;
+};
+template <class Backend, class T>
+using backend_batch_t = typename backend_batch<Backend, T>::type;
+
+namespace detail {
+
 // Walks the layer list, producing the implementation tuple and the final shape. On a wiring
 // error the chain stops growing (the input shape is passed through) so one mistake gives one
 // message instead of a cascade.
@@ -76,7 +102,7 @@ struct chain<I, Prev, In, T, B, type_list<Done...>, L, Rest...> {
     static_assert(layer_descriptor<L>, "gant: every entry of sequential<...> must be a layer descriptor");
     static constexpr bool ok = check_wiring<I, Prev, In, L>();
     using out = typename safe_output<L, In, ok>::type;
-    using next = std::conditional_t<ok, chain<I + 1, L, out, T, B, type_list<Done..., typename L::template impl<In, T, B>>, Rest...>,
+    using next = std::conditional_t<ok, chain<I + 1, L, out, T, B, type_list<Done..., typename layer_binding<L, In, T, B>::type>, Rest...>,
                                     chain<I + 1, L, In, T, B, type_list<Done...>>>;
     using impls = typename next::impls;
     using output_shape = typename next::output_shape;
@@ -108,6 +134,7 @@ class network {
 public:
     using scalar = T;
     using backend = Backend;
+    using batch = backend_batch_t<Backend, T>;  // tensor<T> on the CPU, device memory on the CUDA backend
     using input_shape = InputShape;
     using output_shape = typename chain::output_shape;
     using layers = typename chain::impls;
@@ -135,65 +162,65 @@ public:
 
     // ---- whole-network interface: stores every activation for the backward passes --------
 
-    const tensor<T>& forward(const tensor<T>& x, const pass_context& ctx = {}) {
+    const batch& forward(const batch& x, const pass_context& ctx = {}) {
         require_features(x, input_size, "the network input");
         ensure_shape(act_[0], x.shape(0), input_size);
-        std::copy(x.begin(), x.end(), act_[0].begin());
+        copy_batch(x, act_[0]);
         run_forward(ctx);
         return act_[depth];
     }
 
     /// Back-propagates dy (adjoint of the last forward's output). dx: input gradient, or null.
-    void backward(const tensor<T>& dy, tensor<T>* dx, bool accumulate_parameter_gradients = true,
+    void backward(const batch& dy, batch* dx, bool accumulate_parameter_gradients = true,
                   const pass_context& ctx = {}) {
         require_features(dy, output_size, "the output gradient");
         ensure_shape(grad_[depth], dy.shape(0), output_size);
-        std::copy(dy.begin(), dy.end(), grad_[depth].begin());
+        copy_batch(dy, grad_[depth]);
         run_backward(dx, accumulate_parameter_gradients, ctx);
     }
 
     /// JVP through the network at the last forward's point: returns ydot = J xdot.
-    const tensor<T>& forward_tangent(const tensor<T>& xdot, const pass_context& ctx = {}) {
+    const batch& forward_tangent(const batch& xdot, const pass_context& ctx = {}) {
         require_features(xdot, input_size, "the input tangent");
         ensure_shape(tan_[0], xdot.shape(0), input_size);
-        std::copy(xdot.begin(), xdot.end(), tan_[0].begin());
+        copy_batch(xdot, tan_[0]);
         run_tangent(ctx);
         return tan_[depth];
     }
 
     /// Reverse pass through primal and tangent together (after forward and forward_tangent).
     /// ybar / ydotbar: adjoints of the output and of its tangent. Parameter gradients +=.
-    void backward_paired(const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
+    void backward_paired(const batch& ybar, const batch& ydotbar, batch* xbar, batch* xdotbar,
                          const pass_context& ctx = {}) {
         ensure_shape(grad_[depth], ybar.shape(0), output_size);
         ensure_shape(tgrad_[depth], ydotbar.shape(0), output_size);
-        std::copy(ybar.begin(), ybar.end(), grad_[depth].begin());
-        std::copy(ydotbar.begin(), ydotbar.end(), tgrad_[depth].begin());
+        copy_batch(ybar, grad_[depth]);
+        copy_batch(ydotbar, tgrad_[depth]);
         run_backward_paired(xbar, xdotbar, ctx);
     }
 
-    const tensor<T>& output() const { return act_[depth]; }
-    const tensor<T>& tangent_output() const { return tan_[depth]; }
+    const batch& output() const { return act_[depth]; }
+    const batch& tangent_output() const { return tan_[depth]; }
 
     // ---- the layer contract, so a network nests inside another ----------------------------
 
-    void forward(const tensor<T>& x, tensor<T>& y, const pass_context& ctx) {
+    void forward(const batch& x, batch& y, const pass_context& ctx) {
         forward(x, ctx);
         ensure_shape(y, x.shape(0), output_size);
-        std::copy(act_[depth].begin(), act_[depth].end(), y.begin());
+        copy_batch(act_[depth], y);
     }
-    void backward(const tensor<T>&, const tensor<T>&, const tensor<T>& dy, tensor<T>* dx, bool accumulate,
+    void backward(const batch&, const batch&, const batch& dy, batch* dx, bool accumulate,
                   const pass_context& ctx) {
         backward(dy, dx, accumulate, ctx);
     }
-    void forward_tangent(const tensor<T>&, const tensor<T>&, const tensor<T>& xdot, tensor<T>& ydot,
+    void forward_tangent(const batch&, const batch&, const batch& xdot, batch& ydot,
                          const pass_context& ctx) {
         forward_tangent(xdot, ctx);
         ensure_shape(ydot, xdot.shape(0), output_size);
-        std::copy(tan_[depth].begin(), tan_[depth].end(), ydot.begin());
+        copy_batch(tan_[depth], ydot);
     }
-    void backward_paired(const tensor<T>&, const tensor<T>&, const tensor<T>&, const tensor<T>&,
-                         const tensor<T>& ybar, const tensor<T>& ydotbar, tensor<T>* xbar, tensor<T>* xdotbar,
+    void backward_paired(const batch&, const batch&, const batch&, const batch&,
+                         const batch& ybar, const batch& ydotbar, batch* xbar, batch* xdotbar,
                          const pass_context& ctx) {
         backward_paired(ybar, ydotbar, xbar, xdotbar, ctx);
     }
@@ -208,12 +235,12 @@ public:
     }
 
     void zero_grad() {
-        visit_parameters([](parameter<T>& p) { p.zero_grad(); });
+        visit_parameters([](auto& p) { p.zero_grad(); });
     }
 
     std::size_t parameter_count() {
         std::size_t n = 0;
-        visit_parameters([&](parameter<T>& p) { n += p.size(); });
+        visit_parameters([&](auto& p) { n += p.size(); });
         return n;
     }
 
@@ -236,11 +263,11 @@ private:
         }, std::make_index_sequence<depth>{});
     }
 
-    void run_backward(tensor<T>* dx, bool accumulate, const pass_context& ctx) {
+    void run_backward(batch* dx, bool accumulate, const pass_context& ctx) {
         const std::size_t n = grad_[depth].shape(0);
         each_reverse([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
-            tensor<T>* target = nullptr;
+            batch* target = nullptr;
             if constexpr (I > 0) {
                 ensure_shape(grad_[I], n, layer_type<I>::input_shape::size);
                 target = &grad_[I];
@@ -261,12 +288,12 @@ private:
         }, std::make_index_sequence<depth>{});
     }
 
-    void run_backward_paired(tensor<T>* xbar, tensor<T>* xdotbar, const pass_context& ctx) {
+    void run_backward_paired(batch* xbar, batch* xdotbar, const pass_context& ctx) {
         const std::size_t n = grad_[depth].shape(0);
         each_reverse([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
-            tensor<T>* pbar = nullptr;
-            tensor<T>* tbar = nullptr;
+            batch* pbar = nullptr;
+            batch* tbar = nullptr;
             if constexpr (I > 0) {
                 ensure_shape(grad_[I], n, layer_type<I>::input_shape::size);
                 ensure_shape(tgrad_[I], n, layer_type<I>::input_shape::size);
@@ -284,10 +311,10 @@ private:
     }
 
     layers layers_{};
-    std::array<tensor<T>, depth + 1> act_{};    // act_[i]: input of layer i (act_[depth]: output)
-    std::array<tensor<T>, depth + 1> tan_{};    // tangents of the activations
-    std::array<tensor<T>, depth + 1> grad_{};   // adjoints of the activations
-    std::array<tensor<T>, depth + 1> tgrad_{};  // adjoints of the tangents
+    std::array<batch, depth + 1> act_{};    // act_[i]: input of layer i (act_[depth]: output)
+    std::array<batch, depth + 1> tan_{};    // tangents of the activations
+    std::array<batch, depth + 1> grad_{};   // adjoints of the activations
+    std::array<batch, depth + 1> tgrad_{};  // adjoints of the tangents
 };
 
 }  // namespace gant

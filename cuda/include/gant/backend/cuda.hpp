@@ -26,6 +26,7 @@
 #include "gant/cuda/attention.hpp"
 #include "gant/cuda/check.hpp"
 #include "gant/cuda/conv.hpp"
+#include "gant/cuda/device_batch.hpp"
 #include "gant/cuda/device.hpp"
 #include "gant/cuda/device_buffer.hpp"
 #include "gant/cuda/elementwise.hpp"
@@ -43,6 +44,8 @@ struct cuda {
 
     template <class T>
     using buffer = gant::cuda::device_buffer<T>;
+    template <class T>
+    using batch = gant::cuda::device_batch<T>;  // what network<..., backend::cuda, ...> stores batches in
     using stream_type = gant::cuda::stream;
 
     /// True when this process can use a CUDA device (see gant::cuda::device_count()).
@@ -135,3 +138,6 @@ private:
 };
 
 }  // namespace gant::backend
+
+// The device layers that networks built for backend::cuda bind to (they need the policy above).
+#include "gant/cuda/layers/bindings.hpp"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Packs the GPU tests that need gant's whole build (xtensor, BLAS, Boost.Test: test_cuda_network,
+# test_cuda_batch_source) with the shared libraries they need that a GPU machine's image lacks,
+# so that run_conv_check.sh can run them there (GANT_PREBUILT_TESTS). The GPU machines lent here
+# have the CUDA toolkit but not gant's other dependencies; the tests are built on a machine that
+# has them (nvcc included) and copied over.
+#
+# Usage: bash bench/gpu/pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR
+#   BUILD_DIR  gant's build folder (CUDA on; `cmake --build BUILD_DIR --target test_cuda_network
+#              test_cuda_batch_source` first)
+#   OUT_DIR    gets bin/ (the tests) and lib/ (every library ldd resolves outside the C library,
+#              the C++ runtime and CUDA's own, which the GPU machine has)
+set -euo pipefail
+build=${1:?usage: pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR}
+out=${2:?usage: pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR}
+tests=(test_cuda_network test_cuda_batch_source)
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/lib"
+for t in "${tests[@]}"; do
+    binary=$build/cuda/tests/$t
+    [[ -x $binary ]] || { echo "pack_gant_gpu_tests: $binary is not built" >&2; exit 1; }
+    cp "$binary" "$out/bin/"
+    # Libraries to carry: everything but glibc's, the compiler runtime's and CUDA's.
+    ldd "$binary" | awk '/=> \// { print $3 }' | while read -r lib; do
+        case $(basename "$lib") in
+            libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | libgcc_s.so* | libstdc++.so* | \
+                libcudart.so* | libcublas.so* | libcublasLt.so* | libcuda.so*) ;;
+            *) cp -L "$lib" "$out/lib/" ;;
+        esac
+    done
+done
+du -sh "$out"
