@@ -86,7 +86,7 @@ private:
 template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P>
 struct conv2d_kernels {
     static conv2d_problem problem(int n) {
-        return {n, int(Cin), int(image_dims<In>::height), int(image_dims<In>::width), int(Cout), int(K), int(K),
+        return {n,      int(Cin), int(image_dims<In>::height), int(image_dims<In>::width), int(Cout), int(K), int(K),
                 int(S), int(P)};
     }
     static void forward(int n, const float* x, const float* w, float* y, const conv_epilogue& e) {
@@ -104,7 +104,7 @@ struct conv2d_kernels {
 template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P>
 struct conv_transpose2d_kernels {
     static conv_transpose2d_problem problem(int n) {
-        return {n, int(Cin), int(image_dims<In>::height), int(image_dims<In>::width), int(Cout), int(K), int(K),
+        return {n,      int(Cin), int(image_dims<In>::height), int(image_dims<In>::width), int(Cout), int(K), int(K),
                 int(S), int(P)};
     }
     static void forward(int n, const float* x, const float* w, float* y, const conv_epilogue& e) {
@@ -118,12 +118,11 @@ struct conv_transpose2d_kernels {
     }
 };
 
-template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool Bias,
-          class T>
+template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool Bias, class T>
 class device_conv2d
     : public device_conv_layer<conv2d_kernels<In, Cin, Cout, K, S, P>, In,
-                               typename conv2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape,
-                               Cout, Bias, T> {
+                               typename conv2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape, Cout,
+                               Bias, T> {
     using base = device_conv_layer<conv2d_kernels<In, Cin, Cout, K, S, P>, In,
                                    typename conv2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape,
                                    Cout, Bias, T>;
@@ -133,15 +132,15 @@ public:
     device_conv2d() : base({Cout, Cin, K, K}, Cin * K * K, Cout * K * K) {}
 };
 
-template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool Bias,
-          class T>
+template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool Bias, class T>
 class device_conv_transpose2d
     : public device_conv_layer<
           conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
           typename conv_transpose2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape, Cout, Bias, T> {
-    using base = device_conv_layer<
-        conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
-        typename conv_transpose2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape, Cout, Bias, T>;
+    using base =
+        device_conv_layer<conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
+                          typename conv_transpose2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape,
+                          Cout, Bias, T>;
 
 public:
     // conv_transpose2d_impl's layout and fans (PyTorch's): weight [Cin, Cout, K, K], fan_in

@@ -45,8 +45,8 @@ public:
         linear_backward(x, dy, dx, accumulate, true);
     }
     void forward_tangent(const batch&, const batch&, const batch& xdot, batch& ydot, const pass_context&) {
-        gemm(false, true, int(xdot.shape(0)), int(Outputs), int(Inputs), 1.f, xdot.data(), int(Inputs),
-             weight_.data(), int(Inputs), 0.f, ydot.data(), int(Outputs));
+        gemm(false, true, int(xdot.shape(0)), int(Outputs), int(Inputs), 1.f, xdot.data(), int(Inputs), weight_.data(),
+             int(Inputs), 0.f, ydot.data(), int(Outputs));
     }
     void backward_paired(const batch& x, const batch&, const batch& xdot, const batch&, const batch& ybar,
                          const batch& ydotbar, batch* xbar, batch* xdotbar, const pass_context&) {

@@ -33,7 +33,8 @@ public:
 
     T epsilon = T(1e-5);
 
-    device_norm_base() : gamma_("gamma", {Affine ? Channels : 0}, role::scale), beta_("beta", {Affine ? Channels : 0}, role::shift) {
+    device_norm_base()
+        : gamma_("gamma", {Affine ? Channels : 0}, role::scale), beta_("beta", {Affine ? Channels : 0}, role::shift) {
         if constexpr (Affine) gamma_.value.copy_from_host(std::vector<T>(Channels, T(1)));
     }
 
@@ -96,7 +97,8 @@ public:
 
     T momentum = T(0.1);
 
-    device_batch_norm() : running_mean_("running_mean", {Channels}, T(0)), running_var_("running_var", {Channels}, T(1)) {}
+    device_batch_norm()
+        : running_mean_("running_mean", {Channels}, T(0)), running_var_("running_var", {Channels}, T(1)) {}
 
     device_state<T>& running_mean() { return running_mean_; }
     device_state<T>& running_var() { return running_var_; }
@@ -106,9 +108,10 @@ public:
         batch_statistics_ = ctx.training();
         if (n == 0) return;
         if (batch_statistics_ && n * plane == 1)
-            throw std::invalid_argument("gant: batch_norm in training mode needs more than one value per channel, "
-                                        "but got a batch of 1 sample with 1 value per channel (use a larger batch "
-                                        "or inference mode)");
+            throw std::invalid_argument(
+                "gant: batch_norm in training mode needs more than one value per channel, "
+                "but got a batch of 1 sample with 1 value per channel (use a larger batch "
+                "or inference mode)");
         this->reserve_statistics(Channels);
         const norm_problem p = problem(n);
         if (batch_statistics_) {
