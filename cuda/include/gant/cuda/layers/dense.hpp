@@ -1,81 +1,34 @@
 #pragma once
-// dense<In, Out> on the device: cuBLAS FP32 products (gant/cuda/gemm.hpp) with layers/dense.hpp's
-// passes, y = x W^T + b with W [Out, In] as on the CPU. The bias is added by one more product,
-// ones(n) b^T, so no extra kernel is needed; the column of ones is uploaded once per batch size.
+// dense<In, Out> on the device: cuBLAS FP32 products (gant/cuda/gemm.hpp) and the four passes of
+// a linear layer (linear_layer.hpp), y = x W^T + b with W [Out, In] as on the CPU. The bias is
+// added by one more product, ones(n) b^T, so no extra kernel is needed; the column of ones is
+// uploaded once per batch size.
 #include <cstddef>
 #include <vector>
 
-#include "gant/cuda/conv.hpp"  // channel_sums: the bias gradient, a sum over samples
 #include "gant/cuda/device_batch.hpp"
 #include "gant/cuda/gemm.hpp"
-#include "gant/cuda/layers/device_parameter.hpp"
-#include "gant/nn/layer.hpp"
+#include "gant/cuda/layers/linear_layer.hpp"
 
 namespace gant::cuda {
 
-template <class In, std::size_t Inputs, std::size_t Outputs, bool Bias, class T>
-class device_dense {
-    static_assert(std::is_same_v<T, float>, "gant: the CUDA backend's layers are float32");
-
+/// The products of dense<Inputs, Outputs> (row-major, samples as rows).
+template <std::size_t Inputs, std::size_t Outputs>
+class dense_kernels {
 public:
-    using scalar = T;
-    using input_shape = In;
-    using output_shape = shape<Outputs>;
-    using batch = device_batch<T>;
-    static constexpr bool couples_samples = false;
-    static constexpr bool second_order = true;
-
-    device_dense()
-        : weight_("weight", {Outputs, Inputs}, role::weight, Inputs, Outputs),
-          bias_("bias", {Bias ? Outputs : 0}, role::bias, Inputs, Outputs) {}
-
-    device_parameter<T>& weight() { return weight_; }
-    device_parameter<T>& bias() { return bias_; }
-
-    void forward(const batch& x, batch& y, const pass_context&) {
-        const int n = int(x.shape(0));
-        if constexpr (Bias) {
-            gemm(false, false, n, int(Outputs), 1, 1.f, ones(n), 1, bias_.data(), int(Outputs), 0.f, y.data(),
-                 int(Outputs));
-        }
-        gemm(false, true, n, int(Outputs), int(Inputs), 1.f, x.data(), int(Inputs), weight_.data(), int(Inputs),
-             Bias ? 1.f : 0.f, y.data(), int(Outputs));
+    void forward(int n, const float* x, const float* w, const float* bias, float* y) {
+        if (bias) gemm(false, false, n, int(Outputs), 1, 1.f, ones(n), 1, bias, int(Outputs), 0.f, y, int(Outputs));
+        gemm(false, true, n, int(Outputs), int(Inputs), 1.f, x, int(Inputs), w, int(Inputs), bias ? 1.f : 0.f, y,
+             int(Outputs));
     }
-    void backward(const batch& x, const batch&, const batch& dy, batch* dx, bool accumulate, const pass_context&) {
-        linear_backward(x, dy, dx, accumulate, true);
+    void input_gradient(int n, const float* dy, const float* w, float* dx) const {
+        gemm(false, false, n, int(Inputs), int(Outputs), 1.f, dy, int(Outputs), w, int(Inputs), 0.f, dx, int(Inputs));
     }
-    void forward_tangent(const batch&, const batch&, const batch& xdot, batch& ydot, const pass_context&) {
-        gemm(false, true, int(xdot.shape(0)), int(Outputs), int(Inputs), 1.f, xdot.data(), int(Inputs), weight_.data(),
-             int(Inputs), 0.f, ydot.data(), int(Outputs));
+    void weight_gradient(int n, const float* x, const float* dy, float* dw) const {  // dw += dy^T x
+        gemm(true, false, int(Outputs), int(Inputs), n, 1.f, dy, int(Outputs), x, int(Inputs), 1.f, dw, int(Inputs));
     }
-    void backward_paired(const batch& x, const batch&, const batch& xdot, const batch&, const batch& ybar,
-                         const batch& ydotbar, batch* xbar, batch* xdotbar, const pass_context&) {
-        linear_backward(x, ybar, xbar, true, true);
-        linear_backward(xdot, ydotbar, xdotbar, true, false);
-    }
-
-    template <class F>
-    void visit_parameters(F&& f) {
-        f(weight_);
-        if constexpr (Bias) f(bias_);
-    }
-    template <class F>
-    void visit_buffers(F&&) {}
 
 private:
-    void linear_backward(const batch& x, const batch& dy, batch* dx, bool accumulate, bool with_bias) {
-        const int n = int(x.shape(0));
-        if (accumulate) {
-            gemm(true, false, int(Outputs), int(Inputs), n, 1.f, dy.data(), int(Outputs), x.data(), int(Inputs), 1.f,
-                 weight_.grad_data(), int(Inputs));
-            if constexpr (Bias)
-                if (with_bias) channel_sums(dy.data(), n, int(Outputs), 1, bias_.grad_data(), 1.f, 1.f);
-        }
-        if (dx)
-            gemm(false, false, n, int(Inputs), int(Outputs), 1.f, dy.data(), int(Outputs), weight_.data(), int(Inputs),
-                 0.f, dx->data(), int(Inputs));
-    }
-
     /// A column of n ones in device memory (uploaded when the batch size grows).
     const float* ones(int n) {
         if (ones_.shape(0) < std::size_t(n)) {
@@ -85,8 +38,16 @@ private:
         return ones_.data();
     }
 
-    device_parameter<T> weight_, bias_;
-    device_batch<T> ones_;
+    device_batch<float> ones_;
+};
+
+template <class In, std::size_t Inputs, std::size_t Outputs, bool Bias, class T>
+class device_dense : public device_linear_layer<dense_kernels<Inputs, Outputs>, In, shape<Outputs>, Outputs, Bias, T> {
+    using base = device_linear_layer<dense_kernels<Inputs, Outputs>, In, shape<Outputs>, Outputs, Bias, T>;
+
+public:
+    // dense_impl's layout and fans: weight [Outputs, Inputs], fan_in Inputs, fan_out Outputs.
+    device_dense() : base({Outputs, Inputs}, Inputs, Outputs) {}
 };
 
 }  // namespace gant::cuda
