@@ -12,7 +12,8 @@
 //        template <class In, class T, class Backend> using impl = ...;
 //
 //  * an *implementation* bound to an input shape, a scalar type and a backend. Batches are
-//    tensor<T> (rows = samples). All methods see the primal input x and output y the network
+//    tensor<T> (rows = samples; a backend with its own batch type, such as the CUDA backend's
+//    device_batch<T>, binds its own implementations through gant::layer_binding). All methods see the primal input x and output y the network
 //    stored during forward, so layers keep no copies of them:
 //        forward(x, y, ctx)
 //        backward(x, y, dy, dx*, accumulate, ctx)        dx may be null (not needed);
