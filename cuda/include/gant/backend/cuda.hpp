@@ -13,8 +13,9 @@
 // steps (gant/cuda/objectives.hpp), batch and layer norm (gant/cuda/normalization.hpp), cuBLAS
 // products with gant's row-major contract, single and strided-batched (gant/cuda/gemm.hpp, and
 // gemm below), self-attention's softmax rows and their rules (gant/cuda/attention.hpp) and
-// random numbers that match gant::rng's (gant/cuda/random.hpp); the device layers and the step
-// that call them are still to come.
+// random numbers that match gant::rng's (gant/cuda/random.hpp). Networks built for this backend
+// keep their batches in device_batch<T> (batch<T> below) and bind the device layers of
+// gant/cuda/layers/ (included at the end); the training step on the device is still to come.
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
