@@ -58,6 +58,7 @@ namespace {
 using namespace gant;
 using gant::cuda::testing::cpu_tf32;
 using gant::cuda::testing::normwise;
+using gant::cuda::testing::relative_l2;
 using gant::cuda::testing::test_seed;
 
 enum class data { exact, gaussian };
@@ -82,17 +83,6 @@ cuda::device_batch<float> to_device(const tensor<float>& t) {
 }
 
 std::vector<float> host_values(const tensor<float>& t) { return std::vector<float>(t.begin(), t.end()); }
-
-double relative_l2(const std::vector<float>& got, const std::vector<float>& want) {
-    if (got.size() != want.size()) return std::numeric_limits<double>::infinity();
-    double e = 0, r = 0;
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        const double d = double(got[i]) - double(want[i]);
-        e += d * d;
-        r += double(want[i]) * double(want[i]);
-    }
-    return std::isnan(e) ? std::numeric_limits<double>::infinity() : std::sqrt(e / std::max(r, 1e-300));
-}
 
 /// Prints both measures and checks the chosen one.
 void compare(const std::string& what, const std::vector<float>& got, const std::vector<float>& want, metric m,

@@ -54,6 +54,19 @@ inline double normwise(const std::vector<float>& a, const std::vector<float>& b)
     return a.size() == b.size() ? worst / scale : std::numeric_limits<double>::infinity();
 }
 
+/// ||got - want|| / ||want||: a whole result's relative error, where one element's may say
+/// little (tests/cuda/test_cuda_network.cpp); infinite for a NaN or a size mismatch.
+inline double relative_l2(const std::vector<float>& got, const std::vector<float>& want) {
+    if (got.size() != want.size()) return std::numeric_limits<double>::infinity();
+    double error = 0, reference = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const double d = double(got[i]) - double(want[i]);
+        error += d * d;
+        reference += double(want[i]) * double(want[i]);
+    }
+    return std::isnan(error) ? std::numeric_limits<double>::infinity() : std::sqrt(error / std::max(reference, 1e-300));
+}
+
 /// Largest |got - want| / max(1, |want|): 0 when they agree exactly; infinite for a size
 /// mismatch, where one is NaN and the other is not, or where infinities differ.
 template <class T>

@@ -51,11 +51,6 @@ public:
         return out;
     }
 
-    /// Sets every byte (0xFF: every float NaN, which tests use to poison outputs).
-    void fill_bytes(unsigned char value) {
-        if (size() > 0) GANT_CUDA_CHECK(cudaMemsetAsync(data(), value, size() * sizeof(T), nullptr));
-    }
-
 private:
     device_buffer<T> buffer_;
     std::size_t rows_ = 0, cols_ = 0;

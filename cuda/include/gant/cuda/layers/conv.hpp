@@ -59,11 +59,10 @@ struct conv_transpose2d_kernels {
 template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool Bias, class T>
 class device_conv2d
     : public device_linear_layer<conv2d_kernels<In, Cin, Cout, K, S, P>, In,
-                                 typename conv2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape,
-                                 Cout, Bias, T> {
-    using base = device_linear_layer<conv2d_kernels<In, Cin, Cout, K, S, P>, In,
-                                     typename conv2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape,
-                                     Cout, Bias, T>;
+                                 typename conv2d<Cin, Cout, K, S, P, Bias>::template output_shape<In>, Cout, Bias, T> {
+    using base =
+        device_linear_layer<conv2d_kernels<In, Cin, Cout, K, S, P>, In,
+                            typename conv2d<Cin, Cout, K, S, P, Bias>::template output_shape<In>, Cout, Bias, T>;
 
 public:
     // conv2d_impl's layout and fans: weight [Cout, Cin, K, K], fan_in Cin*K*K, fan_out Cout*K*K.
@@ -72,13 +71,12 @@ public:
 
 template <class In, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool Bias, class T>
 class device_conv_transpose2d
-    : public device_linear_layer<
-          conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
-          typename conv_transpose2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape, Cout, Bias, T> {
-    using base =
-        device_linear_layer<conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
-                            typename conv_transpose2d_impl<In, Cin, Cout, K, S, P, Bias, T, backend::cpu>::output_shape,
-                            Cout, Bias, T>;
+    : public device_linear_layer<conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
+                                 typename conv_transpose2d<Cin, Cout, K, S, P, Bias>::template output_shape<In>, Cout,
+                                 Bias, T> {
+    using base = device_linear_layer<conv_transpose2d_kernels<In, Cin, Cout, K, S, P>, In,
+                                     typename conv_transpose2d<Cin, Cout, K, S, P, Bias>::template output_shape<In>,
+                                     Cout, Bias, T>;
 
 public:
     // conv_transpose2d_impl's layout and fans (PyTorch's): weight [Cin, Cout, K, K], fan_in

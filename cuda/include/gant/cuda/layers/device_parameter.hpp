@@ -17,6 +17,25 @@
 
 namespace gant::cuda {
 
+namespace detail {
+
+inline std::size_t element_count(const std::vector<std::size_t>& shape) {
+    std::size_t count = 1;
+    for (auto d : shape) count *= d;
+    return count;
+}
+
+/// Refuses a transfer between a host tensor and a device one of another logical shape.
+inline void require_same_shape(const std::vector<std::size_t>& host_shape, const std::string& host_name,
+                               const std::vector<std::size_t>& device_shape, const std::string& device_name,
+                               const char* what) {
+    if (host_shape != device_shape)
+        throw std::invalid_argument("gant::cuda::" + std::string(what) + ": '" + host_name +
+                                    "' has another shape than the device tensor '" + device_name + "'");
+}
+
+}  // namespace detail
+
 template <class T>
 struct device_parameter {
     std::string name;
@@ -27,11 +46,13 @@ struct device_parameter {
 
     device_parameter(std::string n, std::vector<std::size_t> s, gant::role r = gant::role::other, std::size_t in = 1,
                      std::size_t out = 1)
-        : name(std::move(n)), shape(std::move(s)), role(r), fan_in(in), fan_out(out) {
-        std::size_t count = 1;
-        for (auto d : shape) count *= d;
-        value = device_buffer<T>(count);
-        grad = device_buffer<T>(count);
+        : name(std::move(n)),
+          shape(std::move(s)),
+          role(r),
+          fan_in(in),
+          fan_out(out),
+          value(detail::element_count(shape)),
+          grad(detail::element_count(shape)) {
         value.fill_bytes(0);
         grad.fill_bytes(0);
     }
@@ -46,25 +67,13 @@ struct device_parameter {
 
     /// The value from a host parameter of the same shape (its gradient is left alone).
     void upload(const parameter<T>& host) {
-        require_same_shape(host, "upload");
+        detail::require_same_shape(host.shape, host.name, shape, name, "device_parameter::upload");
         value.copy_from_host(host.data(), host.size());
     }
     /// The value into a host parameter of the same shape.
     void download(parameter<T>& host) const {
-        require_same_shape(host, "download");
+        detail::require_same_shape(host.shape, host.name, shape, name, "device_parameter::download");
         value.copy_to_host(host.data(), host.size());
-    }
-    /// The gradient into a host parameter's gradient.
-    void download_grad(parameter<T>& host) const {
-        require_same_shape(host, "download_grad");
-        grad.copy_to_host(host.grad_data(), host.size());
-    }
-
-private:
-    void require_same_shape(const parameter<T>& host, const char* what) const {
-        if (host.shape != shape)
-            throw std::invalid_argument("gant::cuda::device_parameter::" + std::string(what) + ": parameter '" +
-                                        host.name + "' has another shape than the device parameter '" + name + "'");
     }
 };
 

@@ -8,6 +8,7 @@
 
 #include "gant/core/parameter.hpp"
 #include "gant/cuda/device_buffer.hpp"
+#include "gant/cuda/layers/device_parameter.hpp"  // detail::element_count, require_same_shape
 
 namespace gant::cuda {
 
@@ -17,11 +18,9 @@ struct device_state {
     std::vector<std::size_t> shape;
     device_buffer<T> value;
 
-    device_state(std::string n, std::vector<std::size_t> s, T fill) : name(std::move(n)), shape(std::move(s)) {
-        std::size_t count = 1;
-        for (auto d : shape) count *= d;
-        value = device_buffer<T>(count);
-        value.copy_from_host(std::vector<T>(count, fill));
+    device_state(std::string n, std::vector<std::size_t> s, T fill)
+        : name(std::move(n)), shape(std::move(s)), value(detail::element_count(shape)) {
+        value.copy_from_host(std::vector<T>(value.size(), fill));
     }
 
     std::size_t size() const { return value.size(); }
@@ -29,19 +28,12 @@ struct device_state {
     const T* data() const { return value.data(); }
 
     void upload(const buffer<T>& host) {
-        require_same_shape(host, "upload");
+        detail::require_same_shape(host.shape, host.name, shape, name, "device_state::upload");
         value.copy_from_host(host.data(), host.size());
     }
     void download(buffer<T>& host) const {
-        require_same_shape(host, "download");
+        detail::require_same_shape(host.shape, host.name, shape, name, "device_state::download");
         value.copy_to_host(host.data(), host.size());
-    }
-
-private:
-    void require_same_shape(const buffer<T>& host, const char* what) const {
-        if (host.shape != shape)
-            throw std::invalid_argument("gant::cuda::device_state::" + std::string(what) + ": buffer '" + host.name +
-                                        "' has another shape than the device buffer '" + name + "'");
     }
 };
 
