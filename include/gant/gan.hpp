@@ -9,6 +9,13 @@
 //
 // Structure is compile-time: the policies are types and illegal combinations fail to compile
 // with a sentence. Magnitudes (learning rates, n_critic, lambda, ...) are run-time values.
+//
+// The Backend decides where the networks, their batches and the optimiser state live; the step
+// itself is written once, over step_ops<Backend, T> (train/step_ops.hpp), which does the work
+// between network passes in that memory. With backend::cuda (gant/backend/cuda.hpp, and
+// gant/cuda/train/step_ops.hpp for its step_ops) the whole iteration runs on the GPU: `source`
+// then fills a device batch, and only a few scalars per step (the losses, the penalty, the
+// gradient check) come back to the host.
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -28,6 +35,7 @@
 #include "gant/train/ema.hpp"
 #include "gant/train/hyper_parameters.hpp"
 #include "gant/train/optimizer_slot.hpp"
+#include "gant/train/step_ops.hpp"
 #include "gant/train/step_stats.hpp"
 
 namespace gant {
@@ -97,6 +105,15 @@ public:
         typename Lipschitz::template critic<gant::topology::critic_for_t<Topology, Lipschitz>>;
     using generator_type = typename generator_descriptor::template impl<latent_shape, T, Backend>;
     using critic_type = typename critic_descriptor::template impl<sample_shape, T, Backend>;
+    /// The same networks on the host (where the initialisers draw and checkpoints are read).
+    using host_generator_type = typename generator_descriptor::template impl<latent_shape, T, gant::backend::cpu>;
+    using host_critic_type = typename critic_descriptor::template impl<sample_shape, T, gant::backend::cpu>;
+    /// The step's operations on this backend's memory, and the types they choose.
+    using ops_type = step_ops<Backend, T>;
+    /// What the networks take and return: tensor<T> on the host, device memory on a GPU backend.
+    using batch = typename ops_type::batch;
+    using optimizer_type = typename ops_type::optimizer;
+    static constexpr bool host_batches = std::is_same_v<batch, tensor<T>>;
     static constexpr std::size_t latent_size = latent_shape::size;
     static constexpr std::size_t sample_size = sample_shape::size;
 
@@ -116,6 +133,9 @@ public:
     static_assert(!Growth::grows || requires { Topology::levels; },
                   "gant: a growing schedule (growth::progressive) needs a topology with resolution levels, such as "
                   "topology::progressive");
+    static_assert(!Growth::grows || host_batches,
+                  "gant: progressive growing (growth::progressive) runs on the CPU backend only: its layers (pixel "
+                  "norm, resampling, minibatch stddev, the fade-in) have no device versions yet");
 
     /// The papers' defaults for this family: the loss's, then the Lipschitz policy's.
     static hyper_parameters default_hyper_parameters() {
@@ -129,11 +149,13 @@ public:
     explicit gan(const hyper_parameters& h = default_hyper_parameters(), std::uint64_t seed = 0)
         : h_(h), seed_(seed), init_rng_(seed, 1), latent_rng_(seed, 2), penalty_rng_(seed, 3) {
         Lipschitz::template check<critic_type>();
+        // The initialisers draw on the host, generator first, so every backend starts from the
+        // same weights for the same seed.
         const gant::topology::initializer_t<Topology> initializer{};
-        init::apply(generator_, initializer, init_rng_);
-        init::apply(critic_, initializer, init_rng_);
+        ops_.template initialize<host_generator_type>(generator_, initializer, init_rng_);
+        ops_.template initialize<host_critic_type>(critic_, initializer, init_rng_);
         ema_.reset(generator_);
-        penalty_ctx_.random = &penalty_rng_;
+        ensure_shape(no_scores_, 0, 1);
         configure_optimizers();
         if constexpr (Growth::grows) set_phase(growth_.at(growth_.images, Topology::levels));
     }
@@ -141,7 +163,8 @@ public:
     // ---- the training iteration --------------------------------------------------------
 
     /// One generator iteration: n_critic critic steps, then one generator step. `source`
-    /// fills a [batch, sample_size] tensor with real samples: source(tensor<T>&).
+    /// fills a [batch, sample_size] batch with real samples: source(batch&) (a tensor<T> on
+    /// the host; on a GPU backend a device batch, e.g. from gant::cuda::device_batch_source).
     template <class Source>
     const step_stats& train_step(Source&& source) {
         const std::size_t b = h_.batch;
@@ -167,24 +190,39 @@ public:
             generator_step(source);
         }
         ++step_;
-        stats_.critic_weight_norm = weight_norm(critic_);
-        stats_.generator_weight_norm = weight_norm(generator_);
+        stats_.critic_weight_norm = ops_.weight_norm(critic_);
+        stats_.generator_weight_norm = ops_.weight_norm(generator_);
         return stats_;
     }
 
     /// Generates samples for latent codes z ([n, latent_size]) with the EMA generator when it is
     /// on; the result is valid until the next call that runs the generator.
-    const tensor<T>& generate(const tensor<T>& z) {
+    const batch& generate(const batch& z) {
         pass_context ctx;
         ctx.update_statistics = false;
         return (h_.ema ? ema_.network() : generator_).forward(z, ctx);
     }
 
-    /// n fresh samples from a random stream the caller owns (latent codes ~ N(0, 1)).
+    /// The same from and to host tensors, on a backend whose batches live elsewhere.
+    const tensor<T>& generate(const tensor<T>& z)
+        requires(!host_batches)
+    {
+        ops_.upload(z, device_z_);
+        ops_.download(generate(device_z_), host_samples_);
+        return host_samples_;
+    }
+
+    /// n fresh samples, on the host, from a random stream the caller owns (latent codes ~ N(0, 1),
+    /// drawn as n * latent_size calls of r.normal() on every backend).
     const tensor<T>& sample(std::size_t n, rng& r) {
         ensure_shape(sample_z_, n, latent_size);
-        for (auto& v : sample_z_) v = T(r.normal());
-        return generate(sample_z_);
+        ops_.normal(r, sample_z_);
+        if constexpr (host_batches) {
+            return generate(sample_z_);
+        } else {
+            ops_.download(generate(sample_z_), host_samples_);
+            return host_samples_;
+        }
     }
 
     // ---- access ------------------------------------------------------------------------
@@ -197,8 +235,8 @@ public:
     const hyper_parameters& hyper() const { return h_; }
     std::size_t step() const { return step_; }
     const step_stats& last_stats() const { return stats_; }
-    optimizer_slot<T>& generator_optimizer() { return g_opt_; }
-    optimizer_slot<T>& critic_optimizer() { return d_opt_; }
+    optimizer_type& generator_optimizer() { return g_opt_; }
+    optimizer_type& critic_optimizer() { return d_opt_; }
     /// The growth schedule and its state (images shown, level); phase() is where the last
     /// training step stood (level, alpha), which generate() and sample() also use.
     Growth& growth() { return growth_; }
@@ -252,52 +290,48 @@ private:
     void critic_step(Source& source) {
         source(real_);
         sample_latent();
-        const tensor<T>& fake = generator_.forward(z_, train_ctx_);
+        const batch& fake = generator_.forward(z_, train_ctx_);
         critic_.zero_grad();
         double critic_loss;
         if constexpr (!critic_type::couples_samples) {
             // Real and fake in one batch: identical to two passes for a per-sample critic,
             // and the larger products run faster.
-            const std::size_t b = real_.shape(0), f = fake.shape(0);
-            ensure_shape(both_, b + f, sample_size);
-            std::copy(real_.begin(), real_.end(), both_.begin());
-            std::copy(fake.begin(), fake.end(), both_.begin() + std::ptrdiff_t(real_.size()));
-            const tensor<T>& scores = critic_.forward(both_, train_ctx_);
-            split_scores(scores, b, f);
-            critic_loss = double(loss_.critic(score_real_, score_fake_, d_real_, d_fake_));
-            ensure_shape(d_both_, b + f, 1);
-            std::copy(d_real_.begin(), d_real_.end(), d_both_.begin());
-            std::copy(d_fake_.begin(), d_fake_.end(), d_both_.begin() + std::ptrdiff_t(b));
+            const std::size_t b = real_.shape(0);
+            ops_.concat(real_, fake, both_);
+            ops_.split(critic_.forward(both_, train_ctx_), b, score_real_, score_fake_);
+            ensure_shape(d_real_, score_real_.shape(0), 1);
+            ensure_shape(d_fake_, score_fake_.shape(0), 1);
+            critic_loss = ops_.critic_loss(loss_, score_real_, score_fake_, d_real_, d_fake_);
+            ops_.concat(d_real_, d_fake_, d_both_);
             critic_.backward(d_both_, nullptr, true, train_ctx_);
         } else {
             // A critic that couples samples (batch norm, minibatch stddev): real and fake get their
             // own statistics (as in DCGAN and PGGAN); the loss is separable, so each half's
             // gradient needs only its own scores.
-            copy_scores(critic_.forward(real_, train_ctx_), score_real_);
-            ensure_shape(score_fake_, fake.shape(0), 1);
+            ops_.copy(critic_.forward(real_, train_ctx_), score_real_);
+            ops_.copy(score_real_, score_fake_);  // a stand-in: the fake half's gradient is not used
             ensure_shape(d_real_, real_.shape(0), 1);
-            ensure_shape(d_fake_, fake.shape(0), 1);
-            std::copy(score_real_.begin(), score_real_.end(), score_fake_.begin());
-            loss_.critic(score_real_, score_fake_, d_real_, d_fake_);
+            ensure_shape(d_fake_, score_fake_.shape(0), 1);
+            ops_.critic_loss(loss_, score_real_, score_fake_, d_real_, d_fake_);
             critic_.backward(d_real_, nullptr, true, train_ctx_);
-            copy_scores(critic_.forward(fake, train_ctx_), score_fake_);
+            ops_.copy(critic_.forward(fake, train_ctx_), score_fake_);
+            ensure_shape(d_fake_, score_fake_.shape(0), 1);
             ensure_shape(scratch_, real_.shape(0), 1);
-            critic_loss = double(loss_.critic(score_real_, score_fake_, scratch_, d_fake_));
+            critic_loss = ops_.critic_loss(loss_, score_real_, score_fake_, scratch_, d_fake_);
             critic_.backward(d_fake_, nullptr, true, train_ctx_);
         }
-        penalty_ctx_.pass = train_ctx_;
-        const lipschitz::penalty_report pr = lipschitz_.penalize(critic_, real_, fake, penalty_ctx_);
+        const lipschitz::penalty_report pr = ops_.penalize(lipschitz_, critic_, real_, fake, penalty_rng_, train_ctx_);
         guard("critic loss", critic_loss);
         guard("penalty", pr.value);
         guard_gradients(critic_, "critic");
         d_opt_.step(critic_);
-        lipschitz_.after_critic_step(critic_);
+        ops_.after_critic_step(lipschitz_, critic_);
 
         stats_.critic_loss = critic_loss + pr.value;
         stats_.penalty = pr.value;
         stats_.input_grad_norm = pr.mean_grad_norm;
-        stats_.mean_real_score = mean(score_real_);
-        stats_.mean_fake_score = mean(score_fake_);
+        stats_.mean_real_score = ops_.mean(score_real_);
+        stats_.mean_fake_score = ops_.mean(score_fake_);
         stats_.wasserstein_estimate = Loss::is_wasserstein ? stats_.mean_real_score - stats_.mean_fake_score
                                                         : std::numeric_limits<double>::quiet_NaN();
     }
@@ -308,15 +342,15 @@ private:
         generator_.zero_grad();
         if constexpr (Loss::generator_uses_real) {
             source(real_);
-            copy_scores(critic_.forward(real_, train_ctx_), score_real_);
+            ops_.copy(critic_.forward(real_, train_ctx_), score_real_);
         }
-        const tensor<T>& fake = generator_.forward(z_, train_ctx_);
-        copy_scores(critic_.forward(fake, train_ctx_), score_fake_);
+        const batch& fake = generator_.forward(z_, train_ctx_);
+        ops_.copy(critic_.forward(fake, train_ctx_), score_fake_);
         ensure_shape(d_fake_, fake.shape(0), 1);
-        // Losses that ignore real scores get an empty tensor (made once: resizing score_real_
+        // Losses that ignore real scores get an empty batch (made once: resizing score_real_
         // to 0 rows and back each step would cost two heap allocations per step).
-        const tensor<T>& real_scores = Loss::generator_uses_real ? score_real_ : no_scores_;
-        const double g_loss = double(loss_.generator(real_scores, score_fake_, d_fake_));
+        const batch& real_scores = Loss::generator_uses_real ? score_real_ : no_scores_;
+        const double g_loss = ops_.generator_loss(loss_, real_scores, score_fake_, d_fake_);
         guard("generator loss", g_loss);
         critic_.backward(d_fake_, &d_sample_, false, train_ctx_);
         generator_.backward(d_sample_, nullptr, true, train_ctx_);
@@ -326,38 +360,7 @@ private:
         stats_.generator_loss = g_loss;
     }
 
-    void sample_latent() {
-        for (auto& v : z_) v = T(latent_rng_.normal());
-    }
-
-    void split_scores(const tensor<T>& scores, std::size_t b, std::size_t f) {
-        ensure_shape(score_real_, b, 1);
-        ensure_shape(score_fake_, f, 1);
-        ensure_shape(d_real_, b, 1);
-        ensure_shape(d_fake_, f, 1);
-        std::copy(scores.begin(), scores.begin() + std::ptrdiff_t(b), score_real_.begin());
-        std::copy(scores.begin() + std::ptrdiff_t(b), scores.end(), score_fake_.begin());
-    }
-
-    static void copy_scores(const tensor<T>& from, tensor<T>& to) {
-        ensure_shape(to, from.shape(0), 1);
-        std::copy(from.begin(), from.end(), to.begin());
-    }
-
-    static double mean(const tensor<T>& t) {
-        double s = 0;
-        for (auto v : t) s += double(v);
-        return t.size() ? s / double(t.size()) : 0.0;
-    }
-
-    template <class Net>
-    static double weight_norm(Net& net) {
-        double s = 0;
-        net.visit_parameters([&](parameter<T>& p) {
-            for (auto v : p.value) s += double(v) * double(v);
-        });
-        return std::sqrt(s);
-    }
+    void sample_latent() { ops_.normal(latent_rng_, z_); }
 
     void guard(const char* what, double value) const {
         if (!std::isfinite(value))
@@ -366,16 +369,11 @@ private:
     }
 
     template <class Net>
-    void guard_gradients(Net& net, const char* which) const {
-        std::size_t index = 0;
-        net.visit_parameters([&](parameter<T>& p) {
-            for (auto g : p.grad)
-                if (!std::isfinite(double(g)))
-                    throw training_error("gant: step " + std::to_string(step_ + 1) + ": the gradient of " + which +
-                                         " parameter #" + std::to_string(index) + " ('" + p.name +
-                                         "') is not finite; training stopped");
-            ++index;
-        });
+    void guard_gradients(Net& net, const char* which) {
+        if (const auto bad = ops_.first_nonfinite_gradient(net))
+            throw training_error("gant: step " + std::to_string(step_ + 1) + ": the gradient of " + which +
+                                 " parameter #" + std::to_string(bad->index) + " ('" + bad->name +
+                                 "') is not finite; training stopped");
     }
 
     void configure_optimizers() {
@@ -388,19 +386,19 @@ private:
     rng init_rng_, latent_rng_, penalty_rng_;
     generator_type generator_;
     critic_type critic_;
-    ema<generator_type> ema_;
+    typename ops_type::template moving_average<generator_type> ema_;
     Loss loss_{};
     Lipschitz lipschitz_{};
     Growth growth_{};
     growth::phase_point phase_{};
-    optimizer_slot<T> g_opt_, d_opt_;
-    lipschitz::penalty_context<T> penalty_ctx_;
+    optimizer_type g_opt_, d_opt_;
+    ops_type ops_;
     pass_context train_ctx_{};
     std::size_t step_ = 0;
     step_stats stats_{};
-    tensor<T> real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_,
-        fade_a_, fade_b_;
-    tensor<T> no_scores_ = tensor<T>::from_shape({0, 1});
+    batch real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_,
+        device_z_, no_scores_;
+    tensor<T> fade_a_, fade_b_, host_samples_;
 };
 
 }  // namespace gant
