@@ -6,21 +6,28 @@
 // backward, tangent or paired pass runs on the device with no host round trip per layer.
 //
 // Device versions so far: dense, conv2d, conv_transpose2d, batch_norm, layer_norm, relu,
-// leaky_relu, tanh, identity, reshape, flatten, and nested sequential<...>: every layer of the
-// DCGAN topologies (and of their WGAN-GP critics, which use layer_norm). Any other layer stops compilation with a
-// sentence that names it (device_layer's primary template), rather than running on the host.
+// leaky_relu, tanh, identity, reshape, flatten, self_attention (with or without spectrally
+// normalised projections), spectral_norm around dense, conv2d or conv_transpose2d, and nested
+// sequential<...>: every layer of the DCGAN topologies (and of their WGAN-GP critics, which use
+// layer_norm) and of the SAGAN topologies (and of their critics under lipschitz::spectral_norm).
+// Any other layer stops compilation with a sentence that names it (device_layer's primary
+// template), rather than running on the host.
 #include <type_traits>
 
 #include "gant/backend/cuda.hpp"
+#include "gant/cuda/layers/attention.hpp"
 #include "gant/cuda/layers/conv.hpp"
 #include "gant/cuda/layers/dense.hpp"
 #include "gant/cuda/layers/norm.hpp"
 #include "gant/cuda/layers/pointwise.hpp"
 #include "gant/cuda/layers/reshape.hpp"
+#include "gant/cuda/layers/spectral_norm.hpp"
 #include "gant/layers/batch_norm.hpp"
 #include "gant/layers/dense.hpp"
 #include "gant/layers/layer_norm.hpp"
 #include "gant/layers/reshape.hpp"
+#include "gant/layers/self_attention.hpp"
+#include "gant/layers/spectral_norm.hpp"
 #include "gant/nn/sequential.hpp"
 
 namespace gant::cuda {
@@ -34,7 +41,8 @@ struct device_layer {
     static_assert(no_device_layer_v<L>,
                   "gant: this layer has no CUDA implementation yet; read the descriptor in device_layer<...> in this "
                   "message (device versions exist for dense, conv2d, conv_transpose2d, batch_norm, layer_norm, relu, "
-                  "leaky_relu, tanh, identity, reshape, flatten and sequential)");
+                  "leaky_relu, tanh, identity, reshape, flatten, self_attention, spectral_norm of dense, conv2d or "
+                  "conv_transpose2d, and sequential)");
     using type = void;
 };
 
@@ -74,6 +82,17 @@ struct device_layer<batch_norm<C, Affine>, In, T> {
 template <std::size_t C, class In, class T>
 struct device_layer<layer_norm<C>, In, T> {
     using type = device_layer_norm<In, C, T>;
+};
+
+template <std::size_t C, bool SpectralNorm, class In, class T>
+struct device_layer<self_attention<C, SpectralNorm>, In, T> {
+    using type = device_self_attention<In, C, SpectralNorm, T>;
+};
+/// The wrapped layer's device version with W / sigma(W) as its weight; only layers with a
+/// weight() (dense, conv2d, conv_transpose2d) can be wrapped, as on the CPU.
+template <class L, std::size_t Dim, class In, class T>
+struct device_layer<gant::spectral_norm<L, Dim>, In, T> {
+    using type = device_spectral_norm<typename device_layer<L, In, T>::type, Dim>;
 };
 
 }  // namespace gant::cuda
