@@ -142,3 +142,5 @@ private:
 
 // The device layers that networks built for backend::cuda bind to (they need the policy above).
 #include "gant/cuda/layers/bindings.hpp"
+// How gan<..., float, backend::cuda> runs its training step on the device (gan.hpp's step_ops).
+#include "gant/cuda/train/step_ops.hpp"
