@@ -51,6 +51,8 @@
 #include "gant/io/png.hpp"
 #include "gant/train/gan_state.hpp"
 
+#include "backend.hpp"
+#include "batch_feed.hpp"
 #include "evaluation.hpp"
 #include "metrics_log.hpp"
 #include "options.hpp"
@@ -231,8 +233,8 @@ private:
 
 /// Writes the gan's whole state plus the trainer's (data order, seed, counters, hyper-parameters,
 /// policy magnitudes, metrics rows) to `file`, atomically.
-template <class Model, class T>
-void save_run(Model& model, const data::batch_source<T>& source, const run_state& st, const options& o,
+template <class Model, class Feed>
+void save_run(Model& model, const Feed& source, const run_state& st, const options& o,
               const example_info& info, const std::filesystem::path& file) {
     checkpoint_extra extra;
     extra.set_string("family", info.name);
@@ -262,15 +264,15 @@ inline checkpoint_extra read_run_header(const std::filesystem::path& file, const
 }
 
 /// Restores the gan and the trainer's state from `file`; on error nothing is changed.
-template <class Model, class T>
-void load_run(Model& model, data::batch_source<T>& source, run_state& st, const std::filesystem::path& file) {
+template <class Model, class Feed>
+void load_run(Model& model, Feed& source, run_state& st, const std::filesystem::path& file) {
     checkpoint_extra extra;
     load_checkpoint(model, file, extra);  // checks everything before changing anything
-    using state_type = typename data::batch_source<T>::state_type;
+    using state_type = typename Feed::state_type;
     const state_type data_state = extra.get_source_state<state_type>("data");
-    if (data_state.dataset_size != source.data().size())
+    if (data_state.dataset_size != source.dataset_size())
         throw checkpoint_error(file, "was trained on " + std::to_string(data_state.dataset_size) +
-                                         " images but this run has " + std::to_string(source.data().size()) +
+                                         " images but this run has " + std::to_string(source.dataset_size()) +
                                          " (same --data and --limit, please)");
     source.set_state(data_state);
     st.images = extra.get_u64("images");
@@ -343,7 +345,7 @@ run_result train(const options& o, const example_info& info,
 
     run_state st;
     std::unique_ptr<Model> model;
-    std::optional<data::batch_source<T>> source;
+    std::optional<batch_feed<Model, Data>> source;
     data::image_dataset<T> dataset;
     const std::filesystem::path checkpoint_file = o.out / "checkpoint.gant", grid_file = o.out / "grid.png",
                                 samples_file = o.out / "samples.idx", metrics_file = o.out / "metrics.csv",
@@ -375,6 +377,9 @@ run_result train(const options& o, const example_info& info,
             h.ema = *o.ema > 0;
             if (h.ema) h.ema_decay = *o.ema;
         }
+
+        if (const std::string problem = backend_problem<Model>(); !problem.empty())
+            return fail(problem + (o.smoke ? "; smoke test skipped" : ""), o.smoke ? skipped : 1);
 
         // The data.
         if (!preloaded && !detail::has_training_images(o.data))
@@ -444,20 +449,12 @@ run_result train(const options& o, const example_info& info,
                      o.out.string().c_str());
     }
 
-    tensor<T> unpadded;
-    auto draw = [&](tensor<T>& batch) {
-        if constexpr (margins<Data, S>::none) {
-            source->next(batch);
-        } else {  // dataset images, then the margin of background (-1: the data lie in [-1, 1])
-            ensure_shape(unpadded, batch.shape(0), Data::size);
-            source->next(unpadded);
-            pad_images<Data, S>(unpadded, batch, T(-1));
-        }
+    auto draw = [&](typename Model::batch& batch) {
+        source->next(batch);
         st.images += batch.shape(0);
         // Hidden test hook (--inject-nan-at N): poison the real batch of step N so the NaN guard
         // fires mid-run; examples/common/check_nan_resume.cmake checks what the user then sees.
-        if (o.inject_nan_at && m.step() + 1 == *o.inject_nan_at)
-            batch.data()[0] = std::numeric_limits<T>::quiet_NaN();
+        if (o.inject_nan_at && m.step() + 1 == *o.inject_nan_at) source->poison(batch);
     };
     auto save_everything = [&] {  // checkpoint first: it is the state worth keeping
         save_run(m, *source, st, o, info, checkpoint_file);

@@ -20,7 +20,8 @@ using namespace gant;
 
 using dcgan = gan<topology::dcgan<image<1, 28, 28>, shape<100>>,  // generator + critic pair
                   loss::non_saturating,                              // -log D(G(z)) for the generator
-                  lipschitz::none>;                                  // batch norm and Adam keep it stable
+                  lipschitz::none,                                   // batch norm and Adam keep it stable
+                  growth::fixed, float, examples::backend_type>;     // CPU, or the GPU (GANT_EXAMPLES_CUDA)
 
 int main(int argc, char** argv) {
     return examples::run<dcgan>(argc, argv, {"dcgan", "DCGAN (Radford et al. 2015): convolutional GAN, non-saturating loss"});

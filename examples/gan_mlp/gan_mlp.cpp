@@ -23,7 +23,7 @@ using critic = sequential<dense<784, 1024>, leaky_relu<>, dense<1024, 512>, leak
                           leaky_relu<>, dense<256, 1>>;
 using gan_mlp = gan<topology::custom<shape<100>, image<1, 28, 28>, generator, critic>,  // latent, sample, G, D
                     loss::non_saturating,                                               // -log D(G(z)) for G
-                    lipschitz::none>;
+                    lipschitz::none, growth::fixed, float, examples::backend_type>;     // CPU or GPU
 
 int main(int argc, char** argv) {
     return examples::run<gan_mlp>(argc, argv,

@@ -16,7 +16,7 @@ using namespace gant;
 
 using lsgan = gan<topology::dcgan<image<1, 28, 28>, shape<100>>,  // the DCGAN pair
                   loss::least_squares,                               // squared distance to the targets
-                  lipschitz::none>;
+                  lipschitz::none, growth::fixed, float, examples::backend_type>;  // CPU or GPU
 
 int main(int argc, char** argv) {
     return examples::run<lsgan>(argc, argv, {"lsgan", "LSGAN (Mao et al. 2017): DCGAN networks, least-squares loss"});

@@ -23,7 +23,8 @@ using namespace gant;
 
 using sagan = gan<topology::sagan<image<1, 28, 28>, shape<100>>,  // attention at 14x14, SN generator
                   loss::hinge,                                       // relu(1 - D(x)) + relu(1 + D(G(z)))
-                  lipschitz::spectral_norm>;                         // W / sigma(W) in every critic layer
+                  lipschitz::spectral_norm,                          // W / sigma(W) in every critic layer
+                  growth::fixed, float, examples::backend_type>;     // CPU, or the GPU (GANT_EXAMPLES_CUDA)
 
 int main(int argc, char** argv) {
     return examples::run<sagan>(argc, argv, {"sagan", "SAGAN (Zhang et al. 2018): self-attention, spectral norm, hinge loss"});

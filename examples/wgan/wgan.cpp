@@ -17,7 +17,8 @@ using namespace gant;
 
 using wgan = gan<topology::dcgan<image<1, 28, 28>, shape<100>>,  // the DCGAN pair
                  loss::wasserstein,                                 // E D(x) - E D(G(z))
-                 lipschitz::weight_clip>;                           // critic weights in [-0.01, 0.01]
+                 lipschitz::weight_clip,                            // critic weights in [-0.01, 0.01]
+                 growth::fixed, float, examples::backend_type>;     // CPU, or the GPU (GANT_EXAMPLES_CUDA)
 
 int main(int argc, char** argv) {
     return examples::run<wgan>(argc, argv, {"wgan", "WGAN (Arjovsky et al. 2017): Wasserstein loss, weight clipping"});

@@ -19,7 +19,8 @@ using namespace gant;
 
 using wgan_div = gan<topology::dcgan<image<1, 28, 28>, shape<100>>,  // critic gets layer_norm
                      loss::wasserstein,                                 // E D(x) - E D(G(z))
-                     lipschitz::wasserstein_div>;                       // k E ||grad D||^p
+                     lipschitz::wasserstein_div,                        // k E ||grad D||^p
+                     growth::fixed, float, examples::backend_type>;     // CPU, or the GPU (GANT_EXAMPLES_CUDA)
 
 int main(int argc, char** argv) {
     return examples::run<wgan_div>(argc, argv, {"wgan_div", "WGAN-div (Wu et al. 2018): Wasserstein loss, divergence penalty"});

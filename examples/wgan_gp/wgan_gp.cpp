@@ -25,7 +25,8 @@ using namespace gant;
 
 using wgan_gp = gan<topology::dcgan<image<1, 28, 28>, shape<100>>,  // critic gets layer_norm
                     loss::wasserstein,                                 // E D(x) - E D(G(z))
-                    lipschitz::gradient_penalty>;                      // lambda (||grad D|| - 1)^2
+                    lipschitz::gradient_penalty,                       // lambda (||grad D|| - 1)^2
+                    growth::fixed, float, examples::backend_type>;     // CPU, or the GPU (GANT_EXAMPLES_CUDA)
 
 // lr 2e-4 (above): twice Algorithm 1's rate, for runs of minutes rather than days.
 void short_run_defaults(hyper_parameters& h) { h.lr_generator = h.lr_critic = 2e-4; }
