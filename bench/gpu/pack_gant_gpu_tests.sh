@@ -13,11 +13,14 @@
 set -euo pipefail
 build=${1:?usage: pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR}
 out=${2:?usage: pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR}
-tests=(test_cuda_network test_cuda_batch_source)
+programs=(tests/test_cuda_network tests/test_cuda_batch_source tests/test_cuda_training tests/test_cuda_sagan_layers
+    tests/test_cuda_gan_step bench/gant_bench_cuda_step)
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-for t in "${tests[@]}"; do
-    binary=$build/cuda/tests/$t
+# The example built for the GPU, when this build has it (examples/CMakeLists.txt).
+[[ -x $build/examples/dcgan_cuda ]] && programs+=(../examples/dcgan_cuda)
+for t in "${programs[@]}"; do
+    binary=$build/cuda/$t
     [[ -x $binary ]] || { echo "pack_gant_gpu_tests: $binary is not built" >&2; exit 1; }
     cp "$binary" "$out/bin/"
     # Libraries to carry: everything but glibc's, the compiler runtime's and CUDA's.
@@ -28,5 +31,25 @@ for t in "${tests[@]}"; do
             *) cp -L "$lib" "$out/lib/" ;;
         esac
     done
+done
+# A slice of Fashion-MNIST (the first 512 training images, a valid IDX file) for the example's
+# smoke run, when the dataset is installed here (apt-get install dataset-fashion-mnist).
+dataset=${GANT_DATASET:-/usr/share/datasets/fashion-mnist}
+for name in train-images-idx3-ubyte train-images-idx3-ubyte.gz; do
+    if [[ -f $dataset/$name ]]; then
+        mkdir -p "$out/data"
+        python3 - "$dataset/$name" "$out/data/train-images-idx3-ubyte" <<'PY'
+import gzip, struct, sys
+source, target = sys.argv[1], sys.argv[2]
+opener = gzip.open if source.endswith(".gz") else open
+with opener(source, "rb") as f:
+    magic, count, rows, cols = struct.unpack(">IIII", f.read(16))
+    keep = min(count, 512)
+    pixels = f.read(keep * rows * cols)
+with open(target, "wb") as f:
+    f.write(struct.pack(">IIII", magic, keep, rows, cols) + pixels)
+PY
+        break
+    fi
 done
 du -sh "$out"
