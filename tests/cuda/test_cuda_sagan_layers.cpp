@@ -61,6 +61,7 @@
 #include "support/conv_reference.hpp"
 #include "support/functor_checks.hpp"
 #include "support/gpu_test.hpp"
+#include "support/network_checks.hpp"
 #include "support/tf32_cpu_backend.hpp"
 
 namespace {
@@ -70,29 +71,13 @@ using gant::cuda::testing::cpu_tf32;
 using gant::cuda::testing::normwise;
 using gant::cuda::testing::relative_l2;
 using gant::cuda::testing::test_seed;
-
-enum class data { exact, gaussian };
-enum class metric { normwise, relative_l2 };
-
-/// One value: a multiple of 1/8 in [-2, 2] (exact), or a normal scaled by `scale`.
-float draw(rng& r, data kind, float scale) {
-    if (kind == data::exact) return float(std::lround(r.uniform(-16.0, 16.0))) / 8.f;
-    return scale * float(r.normal());
-}
-
-tensor<float> random_batch(std::size_t n, std::size_t features, rng& r, data kind) {
-    tensor<float> t({n, features});
-    for (auto& v : t) v = draw(r, kind, 1.f);
-    return t;
-}
-
-cuda::device_batch<float> to_device(const tensor<float>& t) {
-    cuda::device_batch<float> d;
-    d.assign(t.data(), t.shape(0), t.shape(1));
-    return d;
-}
-
-std::vector<float> host_values(const tensor<float>& t) { return std::vector<float>(t.begin(), t.end()); }
+using gant::cuda::testing::compare;
+using gant::cuda::testing::data;
+using gant::cuda::testing::draw;
+using gant::cuda::testing::host_values;
+using gant::cuda::testing::metric;
+using gant::cuda::testing::random_batch;
+using gant::cuda::testing::to_device;
 
 /// a - b element by element (the identity path of a residual layer taken out of a result).
 std::vector<float> minus(std::vector<float> a, const tensor<float>& b) {
@@ -100,14 +85,6 @@ std::vector<float> minus(std::vector<float> a, const tensor<float>& b) {
     return a;
 }
 
-/// Prints both measures and checks the chosen one.
-void compare(const std::string& what, const std::vector<float>& got, const std::vector<float>& want, metric m,
-             double tolerance) {
-    const double n = normwise(got, want), l2 = relative_l2(got, want);
-    std::cout << "  " << what << ": normwise " << n << ", relative L2 " << l2 << '\n';
-    const double measured = m == metric::normwise ? n : l2;
-    BOOST_TEST(measured <= tolerance, what << ": " << measured << " > " << tolerance);
-}
 
 /// The self-attention block's scale gamma: the only one-element shift parameter in these layers.
 bool is_attention_gamma(role r, std::size_t size) { return r == role::shift && size == 1; }
