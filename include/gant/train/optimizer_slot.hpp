@@ -10,27 +10,41 @@
 
 namespace gant {
 
+/// One player's settings of each rule.
+struct optimizer_settings {
+    optim::adam_params adam;
+    optim::rmsprop_params rmsprop;
+    optim::sgd_params sgd;
+};
+
+/// What a gan's run-time hyper-parameters set in each rule for a player with learning rate lr;
+/// the fields they do not name (weight decay, AMSGrad, ...) keep their values in `from`. Shared
+/// by the host slot below and the CUDA backend's device_optimizer_slot, so both train with the
+/// same settings.
+inline optimizer_settings configured_settings(const hyper_parameters& h, double lr, optimizer_settings from) {
+    from.adam.lr = lr;
+    from.adam.beta1 = h.beta1;
+    from.adam.beta2 = h.beta2;
+    from.adam.eps = h.eps;
+    from.rmsprop.lr = lr;
+    from.rmsprop.alpha = h.rmsprop_alpha;
+    from.rmsprop.eps = h.eps;
+    from.rmsprop.momentum = h.momentum;
+    from.sgd.lr = lr;
+    from.sgd.momentum = h.momentum;
+    return from;
+}
+
 template <class T>
 class optimizer_slot {
 public:
     void configure(const hyper_parameters& h, double lr) {
         kind_ = h.optimizer;
-        optim::adam_params a = adam_.hyper_parameters();
-        a.lr = lr;
-        a.beta1 = h.beta1;
-        a.beta2 = h.beta2;
-        a.eps = h.eps;
-        adam_.set_hyper_parameters(a);
-        optim::rmsprop_params r = rmsprop_.hyper_parameters();
-        r.lr = lr;
-        r.alpha = h.rmsprop_alpha;
-        r.eps = h.eps;
-        r.momentum = h.momentum;
-        rmsprop_.set_hyper_parameters(r);
-        optim::sgd_params s = sgd_.hyper_parameters();
-        s.lr = lr;
-        s.momentum = h.momentum;
-        sgd_.set_hyper_parameters(s);
+        const optimizer_settings s = configured_settings(
+            h, lr, {adam_.hyper_parameters(), rmsprop_.hyper_parameters(), sgd_.hyper_parameters()});
+        adam_.set_hyper_parameters(s.adam);
+        rmsprop_.set_hyper_parameters(s.rmsprop);
+        sgd_.set_hyper_parameters(s.sgd);
     }
 
     template <class Net>

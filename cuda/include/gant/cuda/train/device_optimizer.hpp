@@ -165,19 +165,10 @@ public:
     /// The same settings as optimizer_slot::configure, checked by the same optim::*_rule::check
     /// (so a bad value gives the same sentence); nothing changes when one is refused.
     void configure(const hyper_parameters& h, double lr) {
-        optim::adam_params a = adam_.params;
-        a.lr = lr;
-        a.beta1 = h.beta1;
-        a.beta2 = h.beta2;
-        a.eps = h.eps;
-        optim::rmsprop_params r = rmsprop_.params;
-        r.lr = lr;
-        r.alpha = h.rmsprop_alpha;
-        r.eps = h.eps;
-        r.momentum = h.momentum;
-        optim::sgd_params s = sgd_.params;
-        s.lr = lr;
-        s.momentum = h.momentum;
+        const optimizer_settings settings = configured_settings(h, lr, {adam_.params, rmsprop_.params, sgd_.params});
+        const optim::adam_params& a = settings.adam;
+        const optim::rmsprop_params& r = settings.rmsprop;
+        const optim::sgd_params& s = settings.sgd;
         optim::adam_rule::check(a);
         optim::rmsprop_rule::check(r);
         optim::sgd_rule::check(s);
