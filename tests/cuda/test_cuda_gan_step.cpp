@@ -17,6 +17,7 @@
 //   * checkpoints across backends: the state a device gan writes loads into a CPU gan value for
 //     value, and the other way round, and a device run resumed from its own checkpoint
 //     continues as the uninterrupted one;
+//   * no device allocation in steady state;
 //   * a NaN in the data stops the device step with the CPU's sentence.
 // Without a usable GPU the program prints "no CUDA device: skipped" and exits with 77.
 #include <cmath>
@@ -277,6 +278,24 @@ BOOST_AUTO_TEST_CASE(device_to_cpu_and_back) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// After the first iterations every buffer of the step exists: later ones take no new device
+// memory (the caching allocator counts its cudaMalloc calls) and stay on the device.
+BOOST_AUTO_TEST_CASE(no_device_allocation_in_steady_state) {
+    using device_model = on_backend<wgan_gp28, backend::cuda>;
+    hyper_parameters h = device_model::default_hyper_parameters();
+    h.batch = 16;
+    h.ema = true;
+    device_model d(h, test_seed());
+    image_pool data(64, device_model::sample_size, test_seed());
+    auto source = [&](cuda::device_batch<float>& b) { data.next(b); };
+    for (int i = 0; i < 2; ++i) d.train_step(source);
+    const auto before = cuda::default_allocator().stats().device_allocations;
+    for (int i = 0; i < 3; ++i) d.train_step(source);
+    const auto after = cuda::default_allocator().stats().device_allocations;
+    std::cout << "device allocations in 3 steady-state WGAN-GP iterations: " << after - before << '\n';
+    BOOST_TEST(after == before);
+}
 
 BOOST_AUTO_TEST_CASE(nan_in_the_data_stops_with_the_cpu_sentence) {
     using device_model = on_backend<dcgan28, backend::cuda>;
