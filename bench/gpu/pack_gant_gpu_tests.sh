@@ -9,7 +9,8 @@
 #   BUILD_DIR  gant's build folder (CUDA on; `cmake --build BUILD_DIR --target test_cuda_network
 #              test_cuda_batch_source` first)
 #   OUT_DIR    gets bin/ (the tests) and lib/ (every library ldd resolves outside the C library,
-#              the C++ runtime and CUDA's own, which the GPU machine has)
+#              the C++ runtime and CUDA's own, which the GPU machine has), data/ (a dataset
+#              slice); OUT_DIR.tar.xz is the same, compressed, for the device tool's carry
 set -euo pipefail
 build=${1:?usage: pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR}
 out=${2:?usage: pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR}
@@ -52,4 +53,8 @@ PY
         break
     fi
 done
-du -sh "$out"
+# The device tool carries at most 64 MiB: the folder (about 90 MB, OpenBLAS and every
+# program's copy of the kernels' fatbin) is also written as OUT_DIR.tar.xz (about 20 MB), which
+# run_step_check.sh unpacks when the folder is not there.
+tar -C "$out" -cJf "$out.tar.xz" .
+du -sh "$out" "$out.tar.xz"

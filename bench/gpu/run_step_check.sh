@@ -7,7 +7,8 @@
 #     cmake --build build --target test_cuda_network test_cuda_batch_source test_cuda_training \
 #         test_cuda_sagan_layers test_cuda_gan_step gant_bench_cuda_step dcgan_cuda
 #     bash bench/gpu/pack_gant_gpu_tests.sh build .gpu-tests
-# and this script runs them from that folder (GANT_PREBUILT_TESTS, default .gpu-tests):
+# and this script runs them from that folder (GANT_PREBUILT_TESTS, default .gpu-tests), or
+# unpacks .gpu-tests.tar.xz first (carry that one: the folder exceeds the device tool's 64 MiB):
 #   1. the device layers, optimisers, moving average and batch source against the CPU
 #      (test_cuda_network, test_cuda_sagan_layers, test_cuda_training, test_cuda_batch_source)
 #   2. test_cuda_gan_step: one DCGAN and one WGAN-GP iteration against the CPU's gradients, 200
@@ -56,6 +57,9 @@ run() {  # run NAME TIMEOUT CMD...
 
 section "machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$log"
+if [[ ! -d $pack/bin && -f $pack.tar.xz ]]; then
+    mkdir -p "$pack" && tar -C "$pack" -xJf "$pack.tar.xz"
+fi
 if [[ ! -d $pack/bin ]]; then
     say "no packed programs in $pack (see the top of this script)"
     exit 1
