@@ -8,7 +8,10 @@
 //              loss::wasserstein, Adam 1e-4 (0, 0.9), 5 critic steps with the exact penalty and
 //              one generator step.
 // Real images are a fixed batch in [-1, 1] in device memory, copied into the step's batch by a
-// device-to-device copy (PyTorch's peer reuses one stand-in batch likewise).
+// device-to-device copy (PyTorch's peer reuses one stand-in batch likewise). gant's iteration is
+// the library's whole train_step: it also reads its guards and statistics back (losses, penalty,
+// non-finite counts, scores, weight norms), which the peer's loop does not compute, so a ratio
+// against it errs against gant.
 //
 // Usage: gant_bench_cuda_step [--batches 64,256] [--workloads dcgan64,wgan_gp64] [--iterations N]
 //                             [--warmup N] [--json FILE]

@@ -66,9 +66,14 @@ public:
     using state_type = cuda::device_batch_source::state_type;
 
     batch_feed(const data::image_dataset<T>& dataset, rng generator)
-        : size_(dataset.size()), source_(padded(dataset), std::move(generator)) {}
+        : size_(dataset.size()), source_(at_model_resolution(dataset, padded_), std::move(generator)) {
+        padded_ = {};  // uploaded: the host copy is not needed any more
+    }
 
-    void next(cuda::device_batch<T>& batch) { source_.next(batch.data(), batch.shape(0)); }
+    void next(cuda::device_batch<T>& batch) {
+        require_features(batch, source_.features(), "the device batch feed");
+        source_.next(batch.data(), batch.shape(0));
+    }
     void poison(cuda::device_batch<T>& batch) {
         const T nan = std::numeric_limits<T>::quiet_NaN();
         GANT_CUDA_CHECK(cudaMemcpy(batch.data(), &nan, sizeof nan, cudaMemcpyHostToDevice));
@@ -79,19 +84,23 @@ public:
     std::size_t dataset_size() const { return size_; }
 
 private:
-    /// The dataset at the model's resolution: padded once here instead of per batch.
-    static data::image_dataset<T> padded(const data::image_dataset<T>& dataset) {
+    /// The dataset at the model's resolution: itself, or padded once into `storage` (instead of
+    /// per batch).
+    static const data::image_dataset<T>& at_model_resolution(const data::image_dataset<T>& dataset,
+                                                             data::image_dataset<T>& storage) {
         if constexpr (margins<Data, S>::none) {
             return dataset;
         } else {
             tensor<T> images;
             pad_images<Data, S>(dataset.images(), images, T(-1));
             using m = image_dims<S>;
-            return data::image_dataset<T>(std::move(images), m::channels, m::height, m::width);
+            storage = data::image_dataset<T>(std::move(images), m::channels, m::height, m::width);
+            return storage;
         }
     }
 
     std::size_t size_;
+    data::image_dataset<T> padded_;  // before source_: filled while source_ is constructed
     cuda::device_batch_source source_;
 };
 #endif
