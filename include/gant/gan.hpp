@@ -208,8 +208,7 @@ public:
         requires(!host_batches)
     {
         ops_.upload(z, device_z_);
-        ops_.download(generate(device_z_), host_samples_);
-        return host_samples_;
+        return to_host(generate(device_z_));
     }
 
     /// n fresh samples, on the host, from a random stream the caller owns (latent codes ~ N(0, 1),
@@ -217,12 +216,7 @@ public:
     const tensor<T>& sample(std::size_t n, rng& r) {
         ensure_shape(sample_z_, n, latent_size);
         ops_.normal(r, sample_z_);
-        if constexpr (host_batches) {
-            return generate(sample_z_);
-        } else {
-            ops_.download(generate(sample_z_), host_samples_);
-            return host_samples_;
-        }
+        return to_host(generate(sample_z_));
     }
 
     // ---- access ------------------------------------------------------------------------
@@ -361,6 +355,16 @@ private:
     }
 
     void sample_latent() { ops_.normal(latent_rng_, z_); }
+
+    /// A generated batch as a host tensor: itself on the host, else downloaded into host_samples_.
+    const tensor<T>& to_host(const batch& images) {
+        if constexpr (host_batches) {
+            return images;
+        } else {
+            ops_.download(images, host_samples_);
+            return host_samples_;
+        }
+    }
 
     void guard(const char* what, double value) const {
         if (!std::isfinite(value))

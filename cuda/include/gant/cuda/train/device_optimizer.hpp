@@ -245,26 +245,24 @@ public:
     }
 
 private:
+    /// f(the rule in use's state), for this slot or a const one.
     template <class F>
     decltype(auto) with_rule(F&& f) {
-        switch (kind_) {
-            case optimizer_kind::adam:
-                return f(adam_);
-            case optimizer_kind::rmsprop:
-                return f(rmsprop_);
-            default:
-                return f(sgd_);
-        }
+        return with_rule_of(*this, std::forward<F>(f));
     }
     template <class F>
     decltype(auto) with_rule(F&& f) const {
-        switch (kind_) {
+        return with_rule_of(*this, std::forward<F>(f));
+    }
+    template <class Self, class F>
+    static decltype(auto) with_rule_of(Self& self, F&& f) {
+        switch (self.kind_) {
             case optimizer_kind::adam:
-                return f(adam_);
+                return f(self.adam_);
             case optimizer_kind::rmsprop:
-                return f(rmsprop_);
+                return f(self.rmsprop_);
             default:
-                return f(sgd_);
+                return f(self.sgd_);
         }
     }
 
