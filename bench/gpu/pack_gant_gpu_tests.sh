@@ -23,7 +23,7 @@ mkdir -p "$out/bin" "$out/lib"
 for t in "${programs[@]}"; do
     binary=$build/cuda/$t
     [[ -x $binary ]] || { echo "pack_gant_gpu_tests: $binary is not built" >&2; exit 1; }
-    cp "$binary" "$out/bin/"
+    cp -p "$binary" "$out/bin/"  # -p: keep the build time for the staleness check below
     # Libraries to carry: everything but glibc's, the compiler runtime's and CUDA's.
     ldd "$binary" | awk '/=> \// { print $3 }' | while read -r lib; do
         case $(basename "$lib") in
@@ -51,6 +51,25 @@ with open(target, "wb") as f:
     f.write(struct.pack(">IIII", magic, keep, rows, cols) + pixels)
 PY
         break
+    fi
+done
+# What the programs were built from, for run_step_check.sh's staleness check: the source hash
+# (source_hash.sh) of this tree, which should be the tree the build folder was built from, and
+# the programs' build times next to the newest source file's.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bash "$here/source_hash.sh" >"$out/SOURCE_HASH"
+{
+    echo "packed $(date -u +%FT%TZ) from $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+        git -C "$here" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+    newest=$(find "$here/../../include" "$here/../../cuda" "$here/../../tests/cuda" -type f -printf '%T@ %p\n' |
+        sort -n | tail -1 | cut -d' ' -f2-)
+    echo "newest source: $(date -u -r "$newest" +%FT%TZ) $newest"
+    for t in "$out"/bin/*; do echo "built $(date -u -r "$t" +%FT%TZ) $(basename "$t")"; done
+} >"$out/BUILD_INFO"
+for t in "$out"/bin/*; do
+    if [[ $t -ot $newest ]]; then
+        echo "pack_gant_gpu_tests: $(basename "$t") is older than $newest: rebuild it first" >&2
+        exit 1
     fi
 done
 # The device tool carries at most 64 MiB: the folder (about 90 MB, OpenBLAS and every

@@ -2,7 +2,7 @@
 // device_step_ops's kernels on a CUDA device: batches are device_batch<float>, the optimisers
 // and the moving average keep their state in device memory, and every operation is a kernel or
 // an asynchronous copy on the legacy default stream, in order with the networks' kernels. Only
-// read() waits: it is how the step's few scalars come back.
+// read() (how the step's few scalars come back) and upload() (a host copy) wait for the device.
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
