@@ -61,8 +61,7 @@ bash "$here/source_hash.sh" >"$out/SOURCE_HASH"
 {
     echo "packed $(date -u +%FT%TZ) from $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')$(
         git -C "$here" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
-    newest=$(find "$here/../../include" "$here/../../cuda" "$here/../../tests/cuda" -type f -printf '%T@ %p\n' |
-        sort -n | tail -1 | cut -d' ' -f2-)
+    newest=$(bash "$here/source_hash.sh" --newest)
     echo "newest source: $(date -u -r "$newest" +%FT%TZ) $newest"
     for t in "$out"/bin/*; do echo "built $(date -u -r "$t" +%FT%TZ) $(basename "$t")"; done
 } >"$out/BUILD_INFO"

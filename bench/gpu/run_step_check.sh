@@ -75,15 +75,15 @@ run() {  # run NAME TIMEOUT CMD...: TIMEOUT is cut to what is left of the budget
         *) summary+=("FAIL  $name (exit code $rc)"); failed=1 ;;
     esac
 }
-program() {  # program NAME: the packed program's path, or a MISSING line and failure
-    if [[ -x $pack/bin/$1 ]]; then
-        echo "$pack/bin/$1"
-    else
-        say "$1 is not in the pack" >&2
-        summary+=("MISSING  $1")
-        failed=1
-        return 1
-    fi
+# program NAME: sets p to the packed program's path, or records it as MISSING and fails. Not
+# called in $(...): a subshell would lose the summary line and the failure.
+program() {
+    p=$pack/bin/$1
+    [[ -x $p ]] && return 0
+    say "$1 is not in the pack"
+    summary+=("MISSING  $1")
+    failed=1
+    return 1
 }
 
 section "machine"
@@ -109,11 +109,11 @@ if [[ $here_hash != "$pack_hash" ]]; then
 fi
 
 section "1. whole iterations against the CPU (test_cuda_gan_step)"
-if p=$(program test_cuda_gan_step); then run test_cuda_gan_step 420 "$p"; fi
+if program test_cuda_gan_step; then run test_cuda_gan_step 420 "$p"; fi
 
 section "2. step timings: gant and PyTorch"
 if [[ ${GANT_BENCH:-1} != 0 ]]; then
-    if p=$(program gant_bench_cuda_step); then run gant_bench_cuda_step 240 "$p" --json "$out/gant_step.json"; fi
+    if program gant_bench_cuda_step; then run gant_bench_cuda_step 240 "$p" --json "$out/gant_step.json"; fi
     if python3 -c 'import torch' >/dev/null 2>&1; then
         run torch_train_step 240 python3 "$here/torch_train_step.py" --device cuda --json "$out/torch_step.json"
     else
@@ -125,7 +125,7 @@ fi
 
 section "3. device layers, optimisers, moving average, batch source"
 for t in test_cuda_training test_cuda_sagan_layers test_cuda_network test_cuda_batch_source; do
-    if p=$(program "$t"); then run "$t" 240 "$p"; fi
+    if program "$t"; then run "$t" 240 "$p"; fi
 done
 
 section "4. compute-sanitizer memcheck"
@@ -138,11 +138,11 @@ elif [[ -z $sanitizer ]]; then
     summary+=("NOT RUN  memcheck (no compute-sanitizer)")
     failed=1
 else
-    if p=$(program test_cuda_gan_step); then
+    if program test_cuda_gan_step; then
         GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_gan_step (one iteration)" 240 \
             "$sanitizer" --tool memcheck --error-exitcode 99 "$p" --run_test=one_iteration_against_the_cpu/dcgan
     fi
-    if p=$(program test_cuda_training); then
+    if program test_cuda_training; then
         GANT_CUDA_UNCACHED_ALLOCATOR=1 run "memcheck test_cuda_training" 180 \
             "$sanitizer" --tool memcheck --error-exitcode 99 "$p"
     fi
@@ -154,7 +154,7 @@ if [[ ! -d $data ]]; then
     say "no Fashion-MNIST slice in the pack ($data): dcgan_cuda not run"
     summary+=("NOT RUN  dcgan_cuda --smoke (no data)")
     failed=1
-elif p=$(program dcgan_cuda); then
+elif program dcgan_cuda; then
     run "dcgan_cuda --smoke" 180 "$p" --smoke --data "$data"
 fi
 

@@ -314,10 +314,9 @@ private:
     // caller's dx). A reverse pass reads the adjoint of a layer's output and writes that of its
     // input, and never looks at it again, so two buffers taken in turn hold every adjoint of one
     // pass: adjoint(i) and adjoint(i + 1) are always different buffers. The forward activations
-    // and tangents stay one buffer each, because the reverse passes read all of them. This halves
-    // the memory a network keeps between steps when it has no tangent pass, and cuts it by about
-    // a third with one (a WGAN-GP critic), at the cost of a buffer being resized between layers
-    // (its capacity is kept, so steady-state steps still allocate nothing).
+    // and tangents stay one buffer each, because the reverse passes read all of them. The cost is
+    // a buffer resized between layers; its capacity is kept, so steady-state steps still allocate
+    // nothing (measured savings: docs/performance.md, "What would close the gap", item 5).
     batch& adjoint(std::size_t i) { return grad_[i % 2]; }
     batch& tangent_adjoint(std::size_t i) { return tgrad_[i % 2]; }
 
