@@ -19,12 +19,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <thread>
 
 #include "gant/data/idx.hpp"
 #include "gant/train/hyper_parameters.hpp"
+
+#include "flag_checks.hpp"
 
 namespace gant::examples {
 
@@ -82,6 +86,36 @@ struct options {
     static constexpr double default_minutes = 5.0;
 };
 
+/// The accepted values of the numeric flags, in one place: parse_options refuses a flag outside
+/// its range, and a resumed run refuses a checkpoint whose restored values lie outside the same
+/// range (trainer.hpp), so a forged or damaged file cannot start a run the flags could not.
+namespace limits {
+
+inline constexpr whole_range steps{1, std::uint64_t{1} << 40}, batch{2, 65536}, seed{0, ~std::uint64_t{0}},
+    threads{1, 256}, samples{1, 1000000}, checkpoint_every{0, std::uint64_t{1} << 40},
+    log_every{1, std::uint64_t{1} << 40}, n_critic{1, 1000}, limit{1, std::uint64_t{1} << 40},
+    inject_nan_at{1, std::uint64_t{1} << 40};
+// Adam's betas stay below 1: at beta = 1 the bias correction divides by 1 - beta^t = 0. An EMA
+// decay of 1 would never move.
+inline constexpr real_range minutes{1e-3, 1e6}, learning_rate{1e-12, 10.0}, adam_beta{0.0, 1.0, false, true},
+    ema{0.0, 1.0, false, true}, lambda{0.0, 1e6}, clip{1e-9, 1e3}, div_k{0.0, 1e6}, div_p{1.0, 64.0},
+    gamma{0.0, 1e6}, drift{0.0, 1e3}, phase_images{1.0, 1e12};
+
+/// The range of a policy magnitude's flag, by the name trainer.hpp's visit_policy_magnitudes
+/// gives it (also its checkpoint record, "policy/<name>").
+inline real_range policy(std::string_view name) {
+    if (name == "lambda") return lambda;
+    if (name == "clip") return clip;
+    if (name == "div_k") return div_k;
+    if (name == "div_p") return div_p;
+    if (name == "gamma") return gamma;
+    if (name == "drift") return drift;
+    if (name == "phase_images") return phase_images;
+    throw std::logic_error("gant examples: no range for the policy magnitude '" + std::string(name) + "'");
+}
+
+}  // namespace limits
+
 inline std::size_t default_thread_count() {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : n;
@@ -120,96 +154,99 @@ std::optional<int> parse_options(int argc, char** argv, const example_info& info
     app.add_option("--data", o.data, "folder with train-images-idx3-ubyte[.gz] (MNIST or Fashion-MNIST layout)")
         ->capture_default_str();
     auto* steps = add_optional(app, "--steps", o.steps, "train until N generator iterations in all (resumed ones count)")
-                      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+                      ->transform(flags::whole_number(limits::steps));
     auto* minutes = add_optional(app, "--minutes", o.minutes,
                                  "train for M minutes of wall-clock time (default: " +
                                      number(options::default_minutes) + " when neither this nor --steps is given)")
-                        ->check(CLI::Range(1e-3, 1e6));
+                        ->check(flags::finite_number(limits::minutes));
     steps->excludes(minutes);
     add_optional(app, "--batch", o.batch, "batch size (default for this family: " + std::to_string(defaults.batch) + ")")
-        ->check(CLI::Range(std::size_t{2}, std::size_t{65536}));
-    add_optional(app, "--seed", o.seed, "seed of weights, latent codes, data order and samples (default 0)");
+        ->transform(flags::whole_number(limits::batch));
+    add_optional(app, "--seed", o.seed, "seed of weights, latent codes, data order and samples (default 0)")
+        ->transform(flags::whole_number(limits::seed));
     app.add_option("--threads", o.threads,
                    "CPU threads (default: every core, " + std::to_string(default_thread_count()) + " here)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+        ->transform(flags::whole_number(limits::threads));
     app.add_option("--out", o.out, std::string("output folder (default ./out/") + info.name + ")");
     app.add_option("--samples", o.samples, "samples written to samples.idx at the end")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+        ->transform(flags::whole_number(limits::samples))
         ->capture_default_str();
     app.add_option("--resume", o.resume, "continue the run saved in this checkpoint.gant")->check(CLI::ExistingFile);
     app.add_option("--checkpoint-every", o.checkpoint_every,
                    "also write checkpoint.gant and grid.png every N iterations (0: only at the end)")
+        ->transform(flags::whole_number(limits::checkpoint_every))
         ->capture_default_str();
     app.add_flag("--eval", o.eval, "score samples.idx with gant's metrics at the end");
     app.add_option("--log-every", o.log_every, "one metrics.csv row per N iterations")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+        ->transform(flags::whole_number(limits::log_every))
         ->capture_default_str();
     add_optional(app, "--lr-g", o.lr_generator, "generator learning rate (default for this family: " +
                                                    number(defaults.lr_generator) + ")")
-        ->check(CLI::Range(1e-12, 10.0));
+        ->check(flags::finite_number(limits::learning_rate));
     add_optional(app, "--lr-d", o.lr_critic, "critic learning rate (default for this family: " +
                                                  number(defaults.lr_critic) + ")")
-        ->check(CLI::Range(1e-12, 10.0));
+        ->check(flags::finite_number(limits::learning_rate));
     if (defaults.optimizer == optimizer_kind::adam) {
-        // Both below 1: at beta = 1 Adam's bias correction divides by 1 - beta^t = 0.
         add_optional(app, "--beta1", o.beta1, "Adam's first-moment decay (default for this family: " +
                                                   number(defaults.beta1) + ")")
-            ->check(CLI::Range(0.0, 0.999999));
+            ->check(flags::finite_number(limits::adam_beta));
         add_optional(app, "--beta2", o.beta2, "Adam's second-moment decay (default for this family: " +
                                                   number(defaults.beta2) + ")")
-            ->check(CLI::Range(0.0, 0.999999));
+            ->check(flags::finite_number(limits::adam_beta));
     }
     add_optional(app, "--n-critic", o.n_critic, "critic steps per generator step (default for this family: " +
                                                     std::to_string(defaults.n_critic) + ")")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+        ->transform(flags::whole_number(limits::n_critic));
     add_optional(app, "--ema", o.ema,
                  "draw grid.png and samples.idx from an exponential moving average of the generator's weights "
                  "with this decay, e.g. 0.999 (0: off; default for this family: " +
                      (defaults.ema ? number(defaults.ema_decay) : std::string("off")) + ")")
-        ->check(CLI::Range(0.0, 0.999999));
+        ->check(flags::finite_number(limits::ema));
 
     // The policy's own magnitudes, only where the policy has them.
     const typename Lipschitz::params p{};
     if constexpr (requires { p.lambda; })
         add_optional(app, "--lambda", o.lambda, "penalty weight lambda (default " + number(p.lambda) + ")")
-            ->check(CLI::Range(0.0, 1e6));
+            ->check(flags::finite_number(limits::lambda));
     if constexpr (requires { p.clip; })
         add_optional(app, "--clip", o.clip, "weight clipping bound c (default " + number(p.clip) + ")")
-            ->check(CLI::Range(1e-9, 1e3));
+            ->check(flags::finite_number(limits::clip));
     if constexpr (requires { p.k; })
         add_optional(app, "--div-k", o.div_k, "Wasserstein-divergence weight k (default " + number(p.k) + ")")
-            ->check(CLI::Range(0.0, 1e6));
+            ->check(flags::finite_number(limits::div_k));
     if constexpr (requires { p.k; p.p; })
         add_optional(app, "--div-p", o.div_p, "Wasserstein-divergence power p (default " + number(p.p) + ")")
-            ->check(CLI::Range(1.0, 64.0));
+            ->check(flags::finite_number(limits::div_p));
     if constexpr (requires { p.gamma; })
         add_optional(app, "--gamma", o.gamma, "gradient penalty weight gamma (default " + number(p.gamma) + ")")
-            ->check(CLI::Range(0.0, 1e6));
+            ->check(flags::finite_number(limits::gamma));
     if constexpr (!std::is_void_v<Model>) {
         if constexpr (requires(typename Model::loss_type l) { l.p.drift; }) {
             const typename Model::loss_type loss{};
             add_optional(app, "--drift", o.drift,
                          "drift penalty weight on E D(x)^2 (PGGAN: 0.001; default " + number(loss.p.drift) + ")")
-                ->check(CLI::Range(0.0, 1e3));
+                ->check(flags::finite_number(limits::drift));
         }
         if constexpr (Model::growth_type::grows) {
             const typename Model::growth_type growth{};
             add_optional(app, "--phase-images", o.phase_images,
                          "real images per fade-in and per stabilisation phase of progressive growing (default " +
                              number(double(growth.p.fade_images)) + ")")
-                ->check(CLI::Range(1.0, 1e12));
+                ->check(flags::finite_number(limits::phase_images));
         }
     }
 
     add_optional(app, "--limit", o.limit, "train on the first N images only (default: all)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+        ->transform(flags::whole_number(limits::limit));
     app.add_flag("--smoke", o.smoke,
                  "a few iterations on a small slice of the data in a temporary folder, then check that "
                  "checkpoint + resume reproduces the uninterrupted run (the CTest smoke test)");
     app.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
     // Not in --help (empty group): the NaN-guard test (check_nan_resume.cmake) makes training
     // diverge at a chosen step with it.
-    add_optional(app, "--inject-nan-at", o.inject_nan_at, "put a NaN into the real batch of step N")->group("");
+    add_optional(app, "--inject-nan-at", o.inject_nan_at, "put a NaN into the real batch of step N")
+        ->transform(flags::whole_number(limits::inject_nan_at))
+        ->group("");
 
     try {
         app.parse(argc, argv);

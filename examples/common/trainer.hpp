@@ -36,6 +36,7 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -86,9 +87,13 @@ inline void on_interrupt(int) {
     std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once
 }
 
-/// "gant: step 3: the critic loss is NaN" -> "step 3: the critic loss is NaN": the program's
-/// name replaces the library's prefix.
-inline std::string sentence(const std::exception& e) {
+/// `e` as the user reads it: what() without the library's "gant: " prefix ("gant: step 3: the
+/// critic loss is NaN" -> "step 3: ...", after the program's name); running out of memory
+/// (whose what() is a bare "std::bad_alloc") says so, with what the program was doing then.
+inline std::string sentence(const std::exception& e, const char* doing = nullptr) {
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return std::string("out of memory") + (doing ? std::string(" while ") + doing : std::string()) +
+               " (try a smaller --batch or --limit)";
     std::string s = e.what();
     if (s.rfind("gant: ", 0) == 0) s.erase(0, 6);
     return s;
@@ -120,22 +125,53 @@ inline void save_hyper(checkpoint_extra& e, const hyper_parameters& h) {
     e.set_f64("hyper/ema_decay", h.ema_decay);
 }
 
+/// A restored value outside the range its flag accepts (options.hpp, limits) is refused with a
+/// sentence naming the record: a damaged or forged checkpoint must not start a run that the
+/// command line could not (a batch of 2^63, a NaN learning rate, a negative clip).
+inline std::uint64_t restored(const checkpoint_extra& e, const std::string& record, limits::whole_range r) {
+    const std::uint64_t v = e.get_u64(record);
+    if (!limits::contains(r, v))
+        throw checkpoint_error(e.source(), "record '" + record + "' holds " + std::to_string(v) +
+                                               ", but it must be a whole number " + limits::text(r));
+    return v;
+}
+inline double restored(const checkpoint_extra& e, const std::string& record, limits::real_range r) {
+    const double v = e.get_f64(record);
+    if (!limits::contains(r, v))
+        throw checkpoint_error(e.source(), "record '" + record + "' holds " + number(v) +
+                                               ", but it must be a finite number " + limits::text(r));
+    return v;
+}
+
 inline void load_hyper(const checkpoint_extra& e, hyper_parameters& h) {
-    h.batch = e.get_u64("hyper/batch");
-    h.n_critic = e.get_u64("hyper/n_critic");
+    h.batch = restored(e, "hyper/batch", limits::batch);
+    h.n_critic = restored(e, "hyper/n_critic", limits::n_critic);
     const std::uint64_t kind = e.get_u64("hyper/optimizer");
     if (kind > static_cast<std::uint64_t>(optimizer_kind::sgd))
         throw checkpoint_error(e.source(), "extra record 'hyper/optimizer' names no optimiser");
     h.optimizer = static_cast<optimizer_kind>(kind);
-    h.lr_generator = e.get_f64("hyper/lr_generator");
-    h.lr_critic = e.get_f64("hyper/lr_critic");
-    h.beta1 = e.get_f64("hyper/beta1");
-    h.beta2 = e.get_f64("hyper/beta2");
+    h.lr_generator = restored(e, "hyper/lr_generator", limits::learning_rate);
+    h.lr_critic = restored(e, "hyper/lr_critic", limits::learning_rate);
+    h.beta1 = restored(e, "hyper/beta1", limits::adam_beta);
+    h.beta2 = restored(e, "hyper/beta2", limits::adam_beta);
     h.eps = e.get_f64("hyper/eps");
     h.rmsprop_alpha = e.get_f64("hyper/rmsprop_alpha");
     h.momentum = e.get_f64("hyper/momentum");
-    h.ema = e.get_u64("hyper/ema") != 0;
-    h.ema_decay = e.get_f64("hyper/ema_decay");
+    h.ema = restored(e, "hyper/ema", limits::whole_range{0, 1}) != 0;
+    h.ema_decay = restored(e, "hyper/ema_decay", limits::ema);
+    // The fields without a flag get the library's own check (eps > 0, decays in [0, 1), ...).
+    try {
+        check(h);
+    } catch (const std::invalid_argument& bad) {
+        std::string why = bad.what();
+        if (why.rfind("gant: ", 0) == 0) why.erase(0, 6);
+        throw checkpoint_error(e.source(), "holds hyper-parameters gant refuses: " + why);
+    }
+}
+
+/// A policy magnitude restored from record "policy/<name>", within its flag's range.
+inline double restored_policy_magnitude(const checkpoint_extra& e, const char* name) {
+    return restored(e, std::string("policy/") + name, limits::policy(name));
 }
 
 /// Calls f(name, value&, flag) for each run-time magnitude of the Lipschitz policy that has a
@@ -157,11 +193,46 @@ void visit_policy_magnitudes(Model& m, const options& o, F&& f) {
     }
 }
 
+/// The family of the run saved in `file` when it is another example's (empty when the file is
+/// absent, unreadable, this example's own, or the checkpoint being resumed): a run must not
+/// silently replace another family's training state in a shared --out folder.
+inline std::string other_family_in(const std::filesystem::path& file, const example_info& info,
+                                   const std::filesystem::path& resumed) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) return {};
+    if (!resumed.empty() && std::filesystem::equivalent(file, resumed, ec)) return {};
+    try {
+        const checkpoint_extra extra = read_checkpoint_extra(file);
+        if (!extra.contains("family")) return {};
+        const std::string family = extra.get_string("family");
+        return family == info.name ? std::string() : family;
+    } catch (const std::exception&) {
+        return {};  // not a readable gant checkpoint: nothing worth protecting is lost
+    }
+}
+
 inline bool has_training_images(const std::filesystem::path& dir) {
     std::error_code ec;
     for (const char* name : {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"})
         if (std::filesystem::is_regular_file(dir / name, ec)) return true;
     return false;
+}
+
+/// Why `dir` offers no training images, in words that point at the fix: the package for the
+/// default folder, the folder's contents or its kind otherwise.
+inline std::string missing_data_sentence(const std::filesystem::path& dir) {
+    std::error_code ec;
+    const auto kind = std::filesystem::status(dir, ec).type();
+    const bool is_default = dir == std::filesystem::path(data::default_data_dir);
+    if (kind == std::filesystem::file_type::not_found)
+        return "the data folder " + dir.string() + " does not exist: " +
+               (is_default ? "install Fashion-MNIST with `apt-get install dataset-fashion-mnist` or pass --data DIR"
+                           : "pass --data a folder holding train-images-idx3-ubyte[.gz]");
+    if (kind != std::filesystem::file_type::directory)
+        return "--data " + dir.string() + " is not a folder (it needs a folder holding train-images-idx3-ubyte[.gz])";
+    return "no training images (train-images-idx3-ubyte or .gz, a regular file) in " + dir.string() +
+           (is_default ? ": install Fashion-MNIST with `apt-get install dataset-fashion-mnist` or pass --data DIR"
+                       : "");
 }
 
 /// The first `limit` images of `all` (all of them when limit is 0 or too large).
@@ -276,7 +347,7 @@ void load_run(Model& model, Feed& source, run_state& st, const std::filesystem::
                                          " (same --data and --limit, please)");
     source.set_state(data_state);
     st.images = extra.get_u64("images");
-    st.seconds = extra.get_f64("seconds");
+    st.seconds = detail::restored(extra, "seconds", limits::real_range{0.0, 1e12});  // training time so far
     st.metrics.load(extra);
     st.checkpoint = file;
     st.checkpoint_step = model.step();
@@ -378,16 +449,19 @@ run_result train(const options& o, const example_info& info,
             if (h.ema) h.ema_decay = *o.ema;
         }
 
+        if (const std::string other = detail::other_family_in(checkpoint_file, info, o.resume); !other.empty())
+            return fail(checkpoint_file.string() + " holds a " + other + " run, which this run would replace; pass " +
+                        "another --out (or remove that file)");
+
         if (const std::string problem = backend_problem<Model>(); !problem.empty())
             return fail(problem + (o.smoke ? "; smoke test skipped" : ""), o.smoke ? skipped : 1);
 
         // The data.
         if (!preloaded && !detail::has_training_images(o.data))
-            return fail("no training images (train-images-idx3-ubyte or .gz) in " + o.data.string() +
-                            ": install Fashion-MNIST with `apt-get install dataset-fashion-mnist` or pass --data DIR" +
-                            (o.smoke ? "; smoke test skipped" : ""),
+            return fail(detail::missing_data_sentence(o.data) + (o.smoke ? "; smoke test skipped" : ""),
                         o.smoke ? skipped : 1);
-        dataset = detail::first_images(preloaded ? *preloaded : data::load_idx_folder<T>(o.data), st.limit);
+        dataset = preloaded ? detail::first_images(*preloaded, st.limit)
+                            : data::load_idx_folder<T>(o.data, data::split::train, st.limit);
         if (dataset.channels() != dims::channels || dataset.height() != dims::height || dataset.width() != dims::width)
             return fail("the images in " + o.data.string() + " are " + std::to_string(dataset.channels()) + "x" +
                         std::to_string(dataset.height()) + "x" + std::to_string(dataset.width()) +
@@ -397,14 +471,14 @@ run_result train(const options& o, const example_info& info,
         // A resumed run starts with its own EMA setting; switching the average on now starts it
         // from the restored weights (set_hyper_parameters below), not from the initial ones.
         hyper_parameters initial = h;
-        if (resuming) {
+        if (resuming) {  // load_hyper checked both records
             initial.ema = saved.get_u64("hyper/ema") != 0;
             initial.ema_decay = saved.get_f64("hyper/ema_decay");
         }
         model = std::make_unique<Model>(initial, st.seed);
         detail::visit_policy_magnitudes(*model, o, [&](const char* key, double& v, const std::optional<double>& flag) {
             const std::string record = std::string("policy/") + key;
-            if (resuming && saved.contains(record)) v = saved.get_f64(record);
+            if (resuming && saved.contains(record)) v = detail::restored_policy_magnitude(saved, key);
             if (flag) v = *flag;
         });
         source.emplace(dataset, rng(st.seed, data_stream));
@@ -418,7 +492,7 @@ run_result train(const options& o, const example_info& info,
         if (ec || !std::filesystem::is_directory(o.out))
             return fail("cannot create the output folder " + o.out.string() + " (" + ec.message() + ")");
     } catch (const std::exception& e) {
-        return fail(detail::sentence(e));
+        return fail(detail::sentence(e, "loading the data and building the networks"));
     }
 
     Model& m = *model;
@@ -512,10 +586,11 @@ run_result train(const options& o, const example_info& info,
         return fail(detail::sentence(e) + "; " + where);
     } catch (const std::exception& e) {
         restore_handler();
-        return fail(detail::sentence(e));
+        return fail(detail::sentence(e, ("training step " + std::to_string(m.step() + 1)).c_str()));
     }
-    restore_handler();
 
+    // The final outputs are written with the handler still in place: a Ctrl-C now (the samples can
+    // take seconds) lets them finish and ends with the message below; a second one stops at once.
     const std::size_t steps_done = m.step() - first_step;
     const double seconds_here = st.seconds - base_seconds;
     tensor<T> samples;
@@ -524,8 +599,10 @@ run_result train(const options& o, const example_info& info,
         samples = draw_samples<Model, Data>(m, st.seed, o.samples);
         data::write_idx_samples(samples_file, samples, dims::channels, dims::height, dims::width);
     } catch (const std::exception& e) {
-        return fail(detail::sentence(e));
+        restore_handler();
+        return fail(detail::sentence(e, "writing the outputs"));
     }
+    restore_handler();
 
     if (!o.quiet) {
         std::printf("%s: %zu iterations (%llu images) in %.1f s: %.2f it/s, %.0f images/s on %zu thread%s\n", name,
@@ -600,9 +677,9 @@ int smoke(options o, const example_info& info) {
     if (!detail::has_training_images(o.data)) return train<Model, Data>(o, info).exit_code;  // the sentence, and 77
     data::image_dataset<typename Model::scalar> all;
     try {
-        all = detail::first_images(data::load_idx_folder<typename Model::scalar>(o.data), *o.limit);
+        all = data::load_idx_folder<typename Model::scalar>(o.data, data::split::train, *o.limit);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", name, detail::sentence(e).c_str());
+        std::fprintf(stderr, "%s: %s\n", name, detail::sentence(e, "loading the data").c_str());
         return 1;
     }
 
@@ -641,7 +718,7 @@ int smoke(options o, const example_info& info) {
     std::filesystem::remove_all(root, ec);
     std::printf("%s: smoke test passed: %zu iterations at batch %zu on %zu images wrote every output, and resuming at "
                 "step %zu reproduced them bit for bit\n",
-                name, steps, *o.batch, static_cast<std::size_t>(*o.limit), half);
+                name, steps, *o.batch, all.size(), half);
     return 0;
 }
 

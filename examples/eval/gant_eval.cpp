@@ -22,7 +22,10 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <limits>
+#include <new>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,8 @@
 #include "gant/core/threads.hpp"
 #include "gant/data/idx.hpp"
 #include "gant/metrics/evaluate.hpp"
+
+#include "../common/flag_checks.hpp"
 
 namespace {
 
@@ -51,12 +56,20 @@ struct options {
 struct degradation {
     std::string kind;  // "", noise, blur, collapse, classes
     double value = 0;
+    std::string text;  // as given, for messages
 };
 
+/// The --degrade magnitudes the calibration can use: noise beyond a standard deviation of 10
+/// ([-1, 1] units) saturates every pixel already, and a blur's kernel (radius 3 SIGMA) stays
+/// within 64 pixels, past the 28-pixel image.
+constexpr double max_noise_sigma = 10, max_blur_sigma = 20;
+
+/// Parses --degrade KIND:VALUE. Throws std::invalid_argument (a sentence without the program's
+/// name) unless the kind is known and its value finite and in range (NaN is refused too).
 degradation parse_degradation(const std::string& text) {
     if (text.empty()) return {};
     const auto colon = text.find(':');
-    degradation d{text.substr(0, colon), 0.0};
+    degradation d{text.substr(0, colon), 0.0, text};
     const bool known = d.kind == "noise" || d.kind == "blur" || d.kind == "collapse" || d.kind == "classes";
     std::size_t used = 0;
     try {
@@ -64,19 +77,27 @@ degradation parse_degradation(const std::string& text) {
     } catch (const std::exception&) {
         used = 0;
     }
-    if (!known || colon == std::string::npos || used != text.size() - colon - 1 || !(d.value >= 0) ||
-        ((d.kind == "collapse" || d.kind == "classes") && (d.value != std::floor(d.value) || d.value > 10 ||
-                                                           (d.kind == "classes" && d.value < 1))))
-        throw std::invalid_argument("gant_eval: --degrade " + text +
+    if (!known || colon == std::string::npos || used == 0 || used != text.size() - colon - 1)
+        throw std::invalid_argument("--degrade " + text +
                                     ": expected noise:SIGMA, blur:SIGMA, collapse:CLASS (0-9) or classes:K (1-10)");
-    if (d.kind == "collapse" && d.value > 9)
-        throw std::invalid_argument("gant_eval: --degrade " + text + ": the classes are 0 to 9");
+    const auto whole = [&](double lo, double hi) {
+        return d.value >= lo && d.value <= hi && d.value == std::floor(d.value);
+    };
+    if (d.kind == "noise" && !(d.value >= 0 && d.value <= max_noise_sigma))
+        throw std::invalid_argument("--degrade " + text + ": the noise's SIGMA must be a number from 0 to 10");
+    if (d.kind == "blur" && !(d.value >= 0 && d.value <= max_blur_sigma))
+        throw std::invalid_argument("--degrade " + text + ": the blur's SIGMA must be a number of pixels from 0 to 20");
+    if (d.kind == "collapse" && !whole(0, 9))
+        throw std::invalid_argument("--degrade " + text + ": the CLASS must be a whole number from 0 to 9");
+    if (d.kind == "classes" && !whole(1, 10))
+        throw std::invalid_argument("--degrade " + text + ": K must be a whole number from 1 to 10");
     return d;
 }
 
 /// Gaussian blur with standard deviation `sigma` pixels (separable, edges replicated).
 void blur(tensor<float>& images, double sigma) {
-    if (sigma <= 0) return;
+    if (!(sigma > 0)) return;
+    if (!(sigma <= max_blur_sigma)) throw std::invalid_argument("gant_eval: blur: SIGMA must be at most 20 pixels");
     const int radius = static_cast<int>(std::ceil(3 * sigma));
     std::vector<float> k(2 * radius + 1);
     double sum = 0;
@@ -102,8 +123,8 @@ void blur(tensor<float>& images, double sigma) {
 }
 
 /// `n` training images degraded as asked, quantised to bytes as a sample file would be.
-tensor<float> degraded_floor(const data::image_dataset<float>& train, std::size_t n, const degradation& d,
-                             std::uint64_t seed) {
+tensor<float> degraded_floor(const data::image_dataset<float>& train, const std::string& folder, std::size_t n,
+                             const degradation& d, std::uint64_t seed) {
     rng r(seed, 0x44454752);  // "DEGR"
     std::vector<std::size_t> pool;
     for (std::size_t i = 0; i < train.size(); ++i) {
@@ -111,6 +132,10 @@ tensor<float> degraded_floor(const data::image_dataset<float>& train, std::size_
         if (d.kind == "collapse" ? label == std::size_t(d.value) : d.kind == "classes" ? label < std::size_t(d.value) : true)
             pool.push_back(i);
     }
+    if (pool.empty())
+        throw std::runtime_error("gant_eval: --degrade " + d.text + ": the training set in " + folder +
+                                 " has no image " + (d.kind == "collapse" ? "of class " : "of a class below ") +
+                                 std::to_string(std::size_t(d.value)));
     for (std::size_t i = pool.size() - 1; i > 0; --i) std::swap(pool[i], pool[r.below(i + 1)]);
     tensor<float> out = tensor<float>::from_shape({n, 784});
     for (std::size_t i = 0; i < n; ++i)  // cycles through the pool when n exceeds it (duplicates)
@@ -143,6 +168,18 @@ std::string fixed(double v, int digits) {
     return buf;
 }
 
+/// The exit code of a command-line error (as examples/common/options.hpp: getopt's convention).
+constexpr int usage_error = 2;
+
+/// "gant: x" and "gant_eval: x" -> "gant_eval: x": one sentence with the program's name.
+std::string sentence(const std::string& what) {
+    std::string s = what;
+    for (const char* prefix : {"gant_eval: ", "gant: "})
+        if (s.rfind(prefix, 0) == 0) s.erase(0, std::string(prefix).size());
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return "gant_eval: " + s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,22 +193,40 @@ int main(int argc, char** argv) {
     app.add_flag("--json", o.json, "print one JSON object instead of the table");
     app.add_flag("--floor", o.floor, "score N training images (seeded random subset, default 10,000) instead of a "
                                      "sample file: the real-data floor");
-    app.add_option("--n", o.n, "score only N images (the first N of the sample file; 0: all)")->capture_default_str();
-    app.add_option("--seed", o.seed, "seed of the KID subsets and of the --floor subset")->capture_default_str();
-    app.add_option("--threads", o.threads, "CPU threads")->check(CLI::Range(1, 256))->capture_default_str();
-    app.add_option("--degrade", o.degrade, "with --floor: degrade the images first, to calibrate the metrics: "
-                                           "noise:SIGMA (Gaussian noise, [-1,1] units), blur:SIGMA (pixels), "
-                                           "collapse:CLASS (one class only), classes:K (classes 0..K-1 only)");
-    CLI11_PARSE(app, argc, argv);
+    app.add_option("--n", o.n, "score only N images (the first N of the sample file; 0: all)")
+        ->transform(examples::flags::whole_number({0, std::uint64_t{1} << 40}))
+        ->capture_default_str();
+    app.add_option("--seed", o.seed, "seed of the KID subsets and of the --floor subset")
+        ->transform(examples::flags::whole_number({0, std::numeric_limits<std::uint64_t>::max()}))
+        ->capture_default_str();
+    app.add_option("--threads", o.threads, "CPU threads")
+        ->transform(examples::flags::whole_number({1, 256}))
+        ->capture_default_str();
+    app.add_option("--degrade", o.degrade,
+                   "with --floor: degrade the images first, to calibrate the metrics: "
+                   "noise:SIGMA (Gaussian noise, [-1,1] units, 0-10), blur:SIGMA (pixels, "
+                   "0-20), collapse:CLASS (one class only), classes:K (classes 0..K-1 only)");
+    // Every command-line mistake is one sentence and exit code 2.
+    degradation deg;
+    try {
+        app.parse(argc, argv);
+        if (o.floor == !o.samples.empty())
+            throw std::invalid_argument(o.floor ? "give either a sample file or --floor, not both"
+                                                : "give a sample file to score, or --floor");
+        if (!o.degrade.empty() && !o.floor) throw std::invalid_argument("--degrade applies to the --floor images only");
+        deg = parse_degradation(o.degrade);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        std::fprintf(stderr, "%s (see gant_eval --help)\n", sentence(e.what()).c_str());
+        return usage_error;
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "%s (see gant_eval --help)\n", sentence(e.what()).c_str());
+        return usage_error;
+    }
 
     const auto start = std::chrono::steady_clock::now();
+    std::string doing = o.floor ? "loading the training images of " + o.ref : "loading " + o.samples;  // for bad_alloc
     try {
-        if (o.floor == !o.samples.empty())
-            throw std::invalid_argument(o.floor ? "gant_eval: give either a sample file or --floor, not both"
-                                                : "gant_eval: give a sample file to score, or --floor");
-        if (!o.degrade.empty() && !o.floor)
-            throw std::invalid_argument("gant_eval: --degrade applies to the --floor images only");
-        const degradation deg = parse_degradation(o.degrade);
         set_num_threads(o.threads);
 
         // The images first: a bad sample file should fail before the slower reference work.
@@ -179,14 +234,19 @@ int main(int argc, char** argv) {
         std::string what;
         if (o.floor) {
             const auto train = data::load_idx_folder<float>(o.ref, data::split::train);
-            if (train.channels() != 1 || train.height() != 28 || train.width() != 28 || !train.has_labels())
-                throw data::format_error(o.ref, "the training images are not labelled 28x28 grayscale images");
+            if (train.size() == 0) throw data::format_error(o.ref, "the training set holds no image");
+            if (!train.has_labels())
+                throw data::format_error(o.ref,
+                                         "no train-labels-idx1-ubyte or train-labels-idx1-ubyte.gz file in this "
+                                         "folder (--floor needs the training labels)");
+            if (train.channels() != 1 || train.height() != 28 || train.width() != 28)
+                throw data::format_error(o.ref, "the training images are not 28x28 grayscale images");
             const std::size_t n = o.n == 0 ? 10000 : std::min(o.n, train.size());
             if (deg.kind.empty()) {
                 images = take(train.images(), n, true, o.seed);
                 what = "training images (random subset, seed " + std::to_string(o.seed) + ")";
             } else {
-                images = degraded_floor(train, n, deg, o.seed);
+                images = degraded_floor(train, o.ref, n, deg, o.seed);
                 what = "training images degraded by " + o.degrade + " (seed " + std::to_string(o.seed) + ")";
             }
         } else {
@@ -195,6 +255,7 @@ int main(int argc, char** argv) {
             what = o.samples;
         }
 
+        doing = "scoring " + std::to_string(images.shape(0)) + " images against the test set of " + o.ref;
         metrics::evaluation_options eo;
         eo.kid.seed = o.seed;
         const std::filesystem::path weights =
@@ -244,8 +305,11 @@ int main(int argc, char** argv) {
         for (const auto c : e.class_histogram) std::printf(" %zu", c);
         std::printf("\nscored in %.1f s (%.1f s with loading and the reference set)\n", e.seconds, total);
         return 0;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "gant_eval: out of memory (%s)\n", doing.c_str());
+        return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s\n", e.what());
+        std::fprintf(stderr, "%s\n", sentence(e.what()).c_str());
         return 1;
     }
 }

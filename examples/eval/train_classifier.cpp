@@ -16,13 +16,18 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <limits>
+#include <new>
 #include <numbers>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "gant/core/threads.hpp"
 #include "gant/data/idx.hpp"
 #include "gant/metrics/classifier.hpp"
+
+#include "../common/flag_checks.hpp"
 
 namespace {
 
@@ -47,7 +52,8 @@ data::image_dataset<float> head_of(const data::image_dataset<float>& d, std::siz
     if (n == 0 || n >= d.size()) return d;
     tensor<float> x = tensor<float>::from_shape({n, d.features()});
     std::copy_n(d.images().data(), n * d.features(), x.data());
-    std::vector<std::uint8_t> labels(d.labels().begin(), d.labels().begin() + std::ptrdiff_t(n));
+    std::vector<std::uint8_t> labels;  // none when the dataset has none (main refuses that before)
+    if (d.has_labels()) labels.assign(d.labels().begin(), d.labels().begin() + std::ptrdiff_t(n));
     return data::image_dataset<float>(std::move(x), d.channels(), d.height(), d.width(), std::move(labels));
 }
 
@@ -55,6 +61,18 @@ std::string command_line(int argc, char** argv) {
     std::string s = std::filesystem::path(argv[0]).filename().string();
     for (int i = 1; i < argc; ++i) s += std::string(" ") + argv[i];
     return s;
+}
+
+/// The exit code of a command-line error (as examples/common/options.hpp: getopt's convention).
+constexpr int usage_error = 2;
+
+/// "gant: x" and "train_classifier: x" -> "train_classifier: x": one sentence with the program's name.
+std::string sentence(const std::string& what) {
+    std::string s = what;
+    for (const char* prefix : {"train_classifier: ", "gant: "})
+        if (s.rfind(prefix, 0) == 0) s.erase(0, std::string(prefix).size());
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return "train_classifier: " + s;
 }
 
 }  // namespace
@@ -65,25 +83,61 @@ int main(int argc, char** argv) {
                  "feature space of gant's image metrics, and saves its weights."};
     app.add_option("--data", o.data, "folder with the Fashion-MNIST IDX files")->capture_default_str();
     app.add_option("--out", o.out, "weights file to write")->capture_default_str();
-    app.add_option("--epochs", o.epochs, "passes over the training set")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--batch", o.batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--lr", o.lr, "Adam's initial learning rate (cosine decay to 0)")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--shift", o.shift, "random shift of up to this many pixels (augmentation)")->check(CLI::Range(0, 8))->capture_default_str();
+    app.add_option("--epochs", o.epochs, "passes over the training set")
+        ->transform(examples::flags::whole_number({1, 100000}))
+        ->capture_default_str();
+    app.add_option("--batch", o.batch, "batch size")
+        ->transform(examples::flags::whole_number({1, 65536}))
+        ->capture_default_str();
+    app.add_option("--lr", o.lr, "Adam's initial learning rate (cosine decay to 0)")
+        ->check(examples::flags::finite_number({0.0, 1.0, true, false}))
+        ->capture_default_str();
+    app.add_option("--shift", o.shift, "random shift of up to this many pixels (augmentation)")
+        ->transform(examples::flags::whole_number({0, 8}))
+        ->capture_default_str();
     app.add_option("--flip", o.flip, "random left-right mirroring (augmentation)")->capture_default_str();
-    app.add_option("--seed", o.seed, "seed for the initial weights, the shuffling and the augmentation")->capture_default_str();
-    app.add_option("--threads", o.threads, "CPU threads")->check(CLI::Range(1, 256))->capture_default_str();
-    app.add_option("--limit", o.limit, "train on the first N images only (0: all)")->capture_default_str();
+    app.add_option("--seed", o.seed, "seed for the initial weights, the shuffling and the augmentation")
+        ->transform(examples::flags::whole_number({0, std::numeric_limits<std::uint64_t>::max()}))
+        ->capture_default_str();
+    app.add_option("--threads", o.threads, "CPU threads")
+        ->transform(examples::flags::whole_number({1, 256}))
+        ->capture_default_str();
+    app.add_option("--limit", o.limit, "train on the first N images only (0: all)")
+        ->transform(examples::flags::whole_number({0, std::uint64_t{1} << 40}))
+        ->capture_default_str();
     app.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
-    CLI11_PARSE(app, argc, argv);
+    // Every command-line mistake is one sentence and exit code 2.
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        std::fprintf(stderr, "%s (see train_classifier --help)\n", sentence(e.what()).c_str());
+        return usage_error;
+    }
 
+    std::string doing = "loading the training images of " + o.data;  // for an out-of-memory message
     try {
         set_num_threads(o.threads);
         const auto t0 = std::chrono::steady_clock::now();
+        // Both splits need their label files; name the missing one instead of training without.
+        for (const auto which : {data::split::train, data::split::test}) {
+            if (data::find_idx_files(o.data, which).labels.empty()) {
+                const std::string stem =
+                    which == data::split::train ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte";
+                throw data::format_error(o.data,
+                                         "no " + stem + " or " + stem +
+                                             ".gz file in this folder (the classifier trains on labelled images)");
+            }
+        }
         const auto train = head_of(data::load_idx_folder<float>(o.data, data::split::train), o.limit);
         const auto test = data::load_idx_folder<float>(o.data, data::split::test);
         if (train.channels() != 1 || train.height() != 28 || train.width() != 28 || !train.has_labels() ||
             !test.has_labels())
             throw std::runtime_error("gant: " + o.data + ": the classifier needs labelled 28x28 grayscale images");
+        if (train.size() == 0 || test.size() == 0)
+            throw data::format_error(
+                o.data, std::string("the ") + (train.size() == 0 ? "training" : "test") + " set holds no image");
+        doing = "training on " + std::to_string(train.size()) + " images with batch " + std::to_string(o.batch);
 
         rng root(o.seed);
         rng init_rng = root.split(1), augment_rng = root.split(3);
@@ -119,8 +173,11 @@ int main(int argc, char** argv) {
         std::printf("test accuracy %.2f%% (%zu images), %zu parameters, %.0f s, written to %s\n", 100 * accuracy,
                     test.size(), clf.parameter_count(), total_seconds, o.out.c_str());
         return 0;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "train_classifier: out of memory (%s)\n", doing.c_str());
+        return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s\n", e.what());
+        std::fprintf(stderr, "%s\n", sentence(e.what()).c_str());
         return 1;
     }
 }

@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <limits>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -36,6 +38,8 @@
 #include "gant/loss/minimax.hpp"
 #include "gant/loss/wasserstein.hpp"
 #include "gant/topology/mlp.hpp"
+
+#include "../common/flag_checks.hpp"
 
 namespace {
 
@@ -323,14 +327,16 @@ void for_each_family(Fn&& fn) {
     std::apply([&](const auto&... f) { (fn(f), ...); }, families);
 }
 
-// CLI11's own NonNegativeNumber / PositiveNumber print a 300-digit range, and an unsigned option
-// takes "-3" as 2^64 - 3; these say what is wanted in one sentence.
-const CLI::Validator whole_number{[](std::string& in) -> std::string {
-                                      if (in.empty() || in.find_first_not_of("0123456789") != std::string::npos)
-                                          return "must be a whole number (0, 1, 2, ...), not '" + in + "'";
-                                      return {};
-                                  },
-                                  "WHOLE NUMBER"};
+const CLI::Validator batch_flag{[](std::string& in) -> std::string {
+                                    std::string v = in;
+                                    if (examples::flags::whole_number({0, 65536})(v).empty() && v != "1") {
+                                        in = v;
+                                        return {};
+                                    }
+                                    return "must be 0 (each family's own) or a whole number from 2 to 65536, not '" +
+                                           in + "'";
+                                },
+                                "0 or 2 to 65536"};
 const CLI::Validator non_negative_number{[](std::string& in) -> std::string {
                                              char* end = nullptr;
                                              const double v = std::strtod(in.c_str(), &end);
@@ -367,6 +373,11 @@ bool selected(const std::vector<std::string>& chosen, const std::string& name) {
     return false;
 }
 
+/// The exit code of a command-line error (as examples/common/options.hpp: getopt's convention).
+constexpr int usage_error = 2;
+
+int study(const options& o, bool list, std::string& doing);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -386,36 +397,70 @@ int main(int argc, char** argv) {
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("--steps", o.steps, "generator iterations per run (0: each family's own count, see --list)")
-        ->check(whole_number);
+        ->transform(examples::flags::whole_number({0, std::uint64_t{1} << 40}));
     app.add_option("--seconds", o.seconds, "wall-clock cap per run (0: none); a run that reaches it stops early")
         ->check(non_negative_number)
         ->capture_default_str();
     app.add_option("--seed", o.seed, "seed for initial weights, latent codes, data and evaluation")
-        ->check(whole_number)
+        ->transform(examples::flags::whole_number({0, std::numeric_limits<std::uint64_t>::max()}))
         ->capture_default_str();
     app.add_option("--threads", o.threads, "threads of gant's pool, 1 to 256 (the MLPs' GEMMs stay single-threaded)")
-        ->check(whole_number & CLI::Range(1, 256))
+        ->transform(examples::flags::whole_number({1, 256}))
         ->capture_default_str();
-    app.add_option("--batch", o.batch, "batch size for every family (0: each family's own)")->check(whole_number);
+    app.add_option("--batch", o.batch, "batch size for every family, 2 to 65536 (0: each family's own)")
+        ->transform(batch_flag);
     app.add_flag("--json", o.json, "print a JSON array of results instead of the table");
     app.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
     app.add_option("--dump", o.dump, "write the 2,500 evaluated samples of each run to DIR/<family>_<data>.csv")
         ->check(CLI::ExistingDirectory);
-    app.add_option("--eval-every", o.eval_every, "also evaluate every N steps, on stderr (0: never)")->check(whole_number);
+    app.add_option("--eval-every", o.eval_every, "also evaluate every N steps, on stderr (0: never)")
+        ->transform(examples::flags::whole_number({0, std::uint64_t{1} << 40}));
     app.add_option("--lr-generator", o.lr_generator, "override every family's generator learning rate")
         ->check(positive_number);
     app.add_option("--lr-critic", o.lr_critic, "override every family's critic learning rate")->check(positive_number);
-    app.add_option("--beta1", o.beta1, "override Adam's beta1")->check(CLI::Range(0.0, 1.0));
-    app.add_option("--beta2", o.beta2, "override Adam's beta2")->check(CLI::Range(0.0, 1.0));
-    app.add_option("--n-critic", o.n_critic, "override critic steps per generator step")
-        ->check(whole_number & CLI::Range(1, 1000));
+    app.add_option("--beta1", o.beta1, "override Adam's beta1, in [0, 1)")
+        ->check(examples::flags::finite_number({0.0, 1.0, false, true}));
+    app.add_option("--beta2", o.beta2, "override Adam's beta2, in [0, 1)")
+        ->check(examples::flags::finite_number({0.0, 1.0, false, true}));
+    app.add_option("--n-critic", o.n_critic, "override critic steps per generator step, 1 to 1000")
+        ->transform(examples::flags::whole_number({1, 1000}));
     app.add_option("--lambda", o.lambda, "override the gradient penalty's weight (wgan_gp)")->check(positive_number);
     app.add_option("--ema", o.ema, "override: sample from an EMA (0.999) of the generator's weights (true/false)");
     app.add_option("--lr-decay", o.lr_decay, "override: learning rates fall linearly to 0 over the run (true/false)");
     bool list = false;
     app.add_flag("--list", list, "print each family's settings and exit");
-    CLI11_PARSE(app, argc, argv);
+    // Every command-line mistake is one sentence and exit code 2 (as in the family programs).
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        std::string what = e.what();
+        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+        std::fprintf(stderr, "gant_modes: %s (see gant_modes --help)\n", what.c_str());
+        return usage_error;
+    }
 
+    // Anything else that goes wrong (a library check, a file that cannot be written, memory) is
+    // one sentence and exit code 1.
+    std::string doing = "setting up";  // for an out-of-memory message
+    try {
+        return study(o, list, doing);
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "gant_modes: out of memory (%s)\n", doing.c_str());
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        for (const char* prefix : {"gant_modes: ", "gant: "})
+            if (what.rfind(prefix, 0) == 0) what.erase(0, std::string(prefix).size());
+        std::fprintf(stderr, "gant_modes: %s\n", what.c_str());
+    }
+    return 1;
+}
+
+namespace {
+
+/// The study itself, once the command line is read: trains, evaluates and prints. `doing` says
+/// what runs at the moment, for main's out-of-memory message.
+int study(const options& o, bool list, std::string& doing) {
     // gant's pool parallelises over the batch inside the layers that use it (convolutions) and
     // pins OpenBLAS to one thread. An MLP's work is all small GEMMs, which a second OpenBLAS
     // thread makes slower, not faster (docs/modes.md), so each run here uses one core.
@@ -438,6 +483,7 @@ int main(int argc, char** argv) {
         settings.push_back(std::string(f.name) + ": " + describe(used));
         for (const auto* d : {"ring8", "grid25"}) {
             if (!selected(o.data, d)) continue;
+            doing = std::string("training ") + f.name + " on " + d + " with batch " + std::to_string(used.h.batch);
             result r = run(used, d, std::string(d) == "ring8" ? ring : grid, o);
             if (!o.quiet)
                 std::fprintf(stderr, "[gant_modes] %-9s %-6s %2zu modes  %5.1f%% high quality  %6zu steps  %5.1f s%s\n",
@@ -489,3 +535,5 @@ int main(int argc, char** argv) {
         if (!r.error.empty()) std::printf("\n%s %s: %s\n", r.family.c_str(), r.data.c_str(), r.error.c_str());
     return 0;
 }
+
+}  // namespace

@@ -148,13 +148,15 @@ int main(int argc, char** argv) {
     app.add_option("--generator", o.generator, "generator.gant written by an example (next to its checkpoint)")
         ->required()
         ->check(CLI::ExistingFile);
-    app.add_option("--n", o.n, "number of samples")->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+    app.add_option("--n", o.n, "number of samples")
+        ->transform(examples::flags::whole_number(examples::limits::samples))
         ->capture_default_str();
     app.add_option("--seed", o.seed, "seed of the latent codes (the run's --seed reproduces its samples.idx)")
+        ->transform(examples::flags::whole_number(examples::limits::seed))
         ->capture_default_str();
     app.add_option("--out", o.out, "output folder")->capture_default_str();
     app.add_option("--threads", o.threads, "CPU threads (the run's thread count reproduces its samples.idx)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+        ->transform(examples::flags::whole_number(examples::limits::threads))
         ->capture_default_str();
     try {
         app.parse(argc, argv);

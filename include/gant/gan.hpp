@@ -148,6 +148,7 @@ public:
 
     explicit gan(const hyper_parameters& h = default_hyper_parameters(), std::uint64_t seed = 0)
         : h_(h), seed_(seed), init_rng_(seed, 1), latent_rng_(seed, 2), penalty_rng_(seed, 3) {
+        gant::check(h);  // std::invalid_argument naming the field out of range
         Lipschitz::template check<critic_type>();
         // The initialisers draw on the host, generator first, so every backend starts from the
         // same weights for the same seed.
@@ -189,9 +190,14 @@ public:
             for (std::size_t k = 0; k < std::max<std::size_t>(h_.n_critic, 1); ++k) critic_step(source);
             generator_step(source);
         }
-        ++step_;
         stats_.critic_weight_norm = ops_.weight_norm(critic_);
         stats_.generator_weight_norm = ops_.weight_norm(generator_);
+        // Finite losses and gradients can still give non-finite weights (a learning rate that
+        // overflows the scalar type, an update that overflows): the norms catch any NaN or
+        // infinity, so such a step is never counted, checkpointed or sampled from.
+        guard("critic's weight norm", stats_.critic_weight_norm);
+        guard("generator's weight norm", stats_.generator_weight_norm);
+        ++step_;
         return stats_;
     }
 
@@ -247,7 +253,9 @@ public:
 
     /// Changes run-time magnitudes; optimiser state is kept, learning rates and betas follow.
     /// Switching the EMA on restarts it from the generator's current weights.
+    /// Throws std::invalid_argument (and changes nothing) when a field is out of range (check()).
     void set_hyper_parameters(const hyper_parameters& h) {
+        gant::check(h);
         const bool kind_changed = h.optimizer != h_.optimizer;
         // An average switched on now starts at today's weights, not at the initial ones.
         if (h.ema && !h_.ema) ema_.reset(generator_);

@@ -97,7 +97,8 @@ inline std::string idx_type_name(std::uint8_t code) {
 namespace detail {
 
 /// The IDX parser behind read_idx and read_idx_bytes; `path` names the input in messages.
-inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path, std::uint64_t max_bytes) {
+inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path, std::uint64_t max_bytes,
+                              std::uint64_t max_items) {
     // A damaged gzip stream can yield a nonsense header long before its CRC is checked. Blame the
     // right layer: before reporting a header problem in a gzip file, run the stream's own checks.
     auto reject = [&](const std::string& problem) {
@@ -135,16 +136,22 @@ inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path,
                       std::uint32_t{raw[4 * i + 2]} << 8 | std::uint32_t{raw[4 * i + 3]};
     const std::string shape_text = detail::idx_dims_text(out.dims);
     const char* noun = detail::idx_noun(rank);
+    // Only the first max_items items are read (all of them when it is 0 or larger): the limit
+    // applies to what is kept, so a small slice of a huge (or gzip-bombed) file costs its slice.
+    const bool sliced = max_items != 0 && max_items < out.dims[0];
+    const std::uint32_t kept = sliced ? static_cast<std::uint32_t>(max_items) : out.dims[0];
     std::uint64_t need = 1;
     for (std::size_t i = 0; i < rank; ++i) {
         if (out.dims[i] == 0)
             throw reject("IDX dimension " + std::to_string(i + 1) + " of " + std::to_string(rank) +
                                          " is zero (header says " + shape_text + ")");
+        const std::uint32_t factor = i == 0 ? kept : out.dims[i];
         // Each factor is < 2^32 and need <= max_bytes before the multiply; check before it can wrap.
-        if (need > std::numeric_limits<std::uint64_t>::max() / out.dims[i] || need * out.dims[i] > max_bytes)
+        if (need > std::numeric_limits<std::uint64_t>::max() / factor || need * factor > max_bytes)
             throw reject("IDX header says " + shape_text + " " + noun + ", more than the " +
-                                         std::to_string(max_bytes) + "-byte limit");
-        need *= out.dims[i];
+                                         std::to_string(max_bytes) + "-byte limit" +
+                                         (sliced ? " even for the first " + std::to_string(kept) : std::string()));
+        need *= factor;
     }
 
     // Grow the buffer with what actually arrives, so a lying header on a short file cannot make us
@@ -162,8 +169,13 @@ inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path,
     }
     if (got < total)
         throw format_error(path, "truncated IDX file: header says " + shape_text + " " + noun + " (" +
+                                     (sliced ? "the first " + std::to_string(kept) + " need " : std::string()) +
                                      std::to_string(total) + " bytes) but only " + std::to_string(got) +
                                      " bytes follow");
+    if (sliced) {  // the rest of the file is not read, so neither its length nor its checksum is checked
+        out.dims[0] = kept;
+        return out;
+    }
 
     // Trailing data means the header and the contents disagree: refuse rather than guess which is right.
     constexpr std::size_t trailing_cap = std::size_t{1} << 20;
@@ -189,17 +201,20 @@ inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path,
 /// (one sentence naming the file) for a missing, truncated, oversized or otherwise malformed file.
 /// Never reads out of bounds; the buffer grows with the data that really arrives (starting at the
 /// file's size, doubling), so a lying header cannot make it allocate the size it claims.
-inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_bytes = idx_max_bytes) {
+/// With max_items > 0, only the first max_items items (images, labels) are read and returned; the
+/// rest of the file is left unread (unchecked: its length and a gzip stream's checksum).
+inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_bytes = idx_max_bytes,
+                         std::uint64_t max_items = 0) {
     input_file in(path);
-    return detail::read_idx_from(in, path, max_bytes);
+    return detail::read_idx_from(in, path, max_bytes, max_items);
 }
 
 /// read_idx for a file image in memory (plain or gzipped, detected the same way); `name` stands
 /// for the file in messages. The fuzzer drives the parser through this entry point.
 inline idx_data read_idx_bytes(std::span<const std::uint8_t> bytes, const std::filesystem::path& name,
-                               std::uint64_t max_bytes = idx_max_bytes) {
+                               std::uint64_t max_bytes = idx_max_bytes, std::uint64_t max_items = 0) {
     input_file in(bytes, name);
-    return detail::read_idx_from(in, name, max_bytes);
+    return detail::read_idx_from(in, name, max_bytes, max_items);
 }
 
 /// Writes an IDX file of unsigned bytes (uncompressed) atomically: the old file, if any, survives
@@ -274,10 +289,12 @@ void write_idx_samples(const std::filesystem::path& path, const tensor<T>& sampl
 }
 
 /// Loads an IDX image file (3-D: n x rows x cols, or 4-D: n x channels x rows x cols) and, unless
-/// `labels` is empty, its 1-D label file. A count mismatch is an error naming both files.
+/// `labels` is empty, its 1-D label file. A count mismatch is an error naming both files. With
+/// limit > 0 only the first `limit` images (and labels) are read.
 template <class T>
-image_dataset<T> load_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels = {}) {
-    const idx_data img = read_idx(images);
+image_dataset<T> load_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels = {},
+                                 std::size_t limit = 0) {
+    const idx_data img = read_idx(images, idx_max_bytes, limit);
     if (img.dims.size() < 3)
         throw format_error(images, "expected an image file (3 or 4 dimensions, magic 0x00000803) but the header declares " +
                                        std::to_string(img.dims.size()) + " dimension" +
@@ -286,7 +303,7 @@ image_dataset<T> load_idx_images(const std::filesystem::path& images, const std:
     const std::size_t c = rgb ? img.dims[1] : 1, h = img.dims[rgb ? 2 : 1], w = img.dims[rgb ? 3 : 2];
     std::vector<std::uint8_t> lab;
     if (!labels.empty()) {
-        idx_data l = read_idx(labels);
+        idx_data l = read_idx(labels, idx_max_bytes, limit);
         if (l.dims.size() != 1)
             throw format_error(labels, "expected a label file (1 dimension, magic 0x00000801) but the header declares " +
                                            std::to_string(l.dims.size()) + " dimensions");
@@ -329,11 +346,13 @@ inline idx_files find_idx_files(const std::filesystem::path& dir, split which = 
     return f;
 }
 
-/// Loads one split of an MNIST-style dataset folder, e.g. load_idx_folder<float>(default_data_dir).
+/// Loads one split of an MNIST-style dataset folder, e.g. load_idx_folder<float>(default_data_dir);
+/// with limit > 0, its first `limit` images only (and only they are read).
 template <class T>
-image_dataset<T> load_idx_folder(const std::filesystem::path& dir, split which = split::train) {
+image_dataset<T> load_idx_folder(const std::filesystem::path& dir, split which = split::train,
+                                 std::size_t limit = 0) {
     const idx_files f = find_idx_files(dir, which);
-    return load_idx_images<T>(f.images, f.labels);
+    return load_idx_images<T>(f.images, f.labels, limit);
 }
 
 }  // namespace gant::data

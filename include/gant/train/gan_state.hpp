@@ -23,8 +23,11 @@
 // was. (Naming the optimiser state sizes a never-stepped optimiser's zero moments, exactly as its
 // first step would; nothing observable changes.) The format is in train/checkpoint.hpp and
 // docs/checkpoints.md.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -257,8 +260,26 @@ struct validated_load {
     }
 };
 
+/// The index of the first NaN or infinity among a record's elements of type T, if any. A
+/// checkpoint is only ever written from a finite state (the training guard stops a run before a
+/// non-finite step is saved), so such a value means the file was damaged or forged, and loading
+/// it would give NaN samples or scores that look like results.
+template <class T>
+std::optional<std::uint64_t> first_nonfinite(const record_view& r) {
+    constexpr std::size_t chunk = 4096;  // converted piecewise: no copy of a large record
+    T buffer[chunk];
+    for (std::uint64_t at = 0; at < r.count; at += chunk) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, r.count - at));
+        convert_le(r.data + at * sizeof(T), buffer, n, sizeof(T));
+        for (std::size_t i = 0; i < n; ++i)
+            if (!std::isfinite(buffer[i])) return at + i;
+    }
+    return std::nullopt;
+}
+
 /// Checks the configuration, that every record the layout needs is present with its type and
-/// shape, and that the file holds nothing else (besides `also_known` and, when allowed, extras).
+/// shape and holds only finite values, and that the file holds nothing else (besides
+/// `also_known` and, when allowed, extras).
 template <class T>
 validated_load<T> validate(const reader& r, state_layout<T>& layout, std::initializer_list<std::string_view> also_known,
                            bool extras_allowed) {
@@ -268,6 +289,9 @@ validated_load<T> validate(const reader& r, state_layout<T>& layout, std::initia
     for (auto name : also_known) known.emplace(name);
     for (auto& t : layout.tensors) {
         const record_view& record = r.get(t.record, dtype_of<T>(), t.dims);
+        if (const auto bad = first_nonfinite<T>(record))
+            r.fail("record '" + t.record + "' holds a non-finite value (NaN or infinity) at element " +
+                   std::to_string(*bad) + "; a gant checkpoint is only written from a finite state");
         v.tensors.emplace_back(&record, t.data);
         known.insert(t.record);
     }

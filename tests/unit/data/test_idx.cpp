@@ -382,6 +382,31 @@ BOOST_AUTO_TEST_CASE(loads_a_dataset_folder_mixing_plain_and_gzip) {
     BOOST_TEST(load_idx_folder<float>(d.path).features() == 4u);
 }
 
+// A limit reads only the first images and labels: a header that announces far more than the file
+// holds (or than memory would), beyond the kept slice, costs nothing; the kept slice itself is
+// still checked for truncation.
+BOOST_AUTO_TEST_CASE(a_limit_reads_only_the_first_items) {
+    temp_dir d;
+    const bytes img = idx_file({6, 3, 5}, 90, 12);
+    put_gz(d / "train-images-idx3-ubyte.gz", img);
+    put(d / "train-labels-idx1-ubyte", cat(header(0x08, {6}), bytes{9, 8, 7, 6, 5, 4}));
+    const auto first = load_idx_folder<float>(d.path, split::train, 4);
+    BOOST_TEST(first.size() == 4u);
+    BOOST_TEST((first.labels() == std::vector<std::uint8_t>{9, 8, 7, 6}));
+    for (std::size_t i = 0; i < 60; ++i) BOOST_TEST(first.images().data()[i] == pixel_to_value<float>(img[16 + i]));
+    BOOST_TEST(load_idx_folder<float>(d.path, split::train, 6).size() == 6u);
+    BOOST_TEST(load_idx_folder<float>(d.path, split::train, 1000).size() == 6u);  // a limit above the count
+
+    // 2^31 - 1 images of 28x28 announced (1.7 TB, over the byte limit), 3 present: the first 2 load.
+    put(d / "huge", idx_file({0x7FFFFFFF, 28, 28}, 3 * 784, 5));
+    expect_format_error(d / "huge", "more than the", [&] { read_idx(d / "huge"); });
+    const auto two = read_idx(d / "huge", idx_max_bytes, 2);
+    BOOST_TEST(two.count() == 2u);
+    BOOST_TEST(two.bytes.size() == 2u * 784u);
+    expect_format_error(d / "huge", "the first 5 need 3920 bytes) but only 2352 bytes follow",
+                        [&] { read_idx(d / "huge", idx_max_bytes, 5); });
+}
+
 BOOST_AUTO_TEST_CASE(folder_errors_name_the_files) {
     temp_dir d;
     expect_format_error(d / "absent", "data folder not found", [&] { find_idx_files(d / "absent"); });

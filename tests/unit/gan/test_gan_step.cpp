@@ -85,6 +85,76 @@ BOOST_AUTO_TEST_CASE(nan_in_data_stops_with_a_sentence) {
     }
 }
 
+// A learning rate that is finite in double but overflows float makes every generator weight
+// infinite or NaN while the losses and gradients of that step stay finite: the weight-norm guard
+// must stop the step (it is not counted) instead of letting a NaN model be saved or sampled.
+BOOST_AUTO_TEST_CASE(nonfinite_weights_after_an_update_stop_the_step) {
+    using model = gan<toy, loss::non_saturating>;
+    auto h = model::default_hyper_parameters();
+    h.batch = 4;
+    h.lr_generator = 1e300;
+    model m(h, 1);
+    rng data(1, 1);
+    try {
+        m.train_step([&](tensor<float>& b) { for (auto& v : b) v = float(data.normal()); });
+        BOOST_FAIL("expected a training_error");
+    } catch (const training_error& e) {
+        const std::string what = e.what();
+        BOOST_TEST_INFO(what);
+        BOOST_TEST(what.find("step 1: the generator's weight norm is") != std::string::npos);
+    }
+    BOOST_TEST(m.step() == 0u);  // the failed step was not counted
+}
+
+// check(hyper_parameters): each field out of its range (NaN included) is refused with a sentence
+// naming it, by the constructor and by set_hyper_parameters, which then changes nothing.
+BOOST_AUTO_TEST_CASE(hyper_parameters_out_of_range_are_refused) {
+    using model = gan<toy, loss::non_saturating>;
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    struct bad_case {
+        const char* field;
+        void (*spoil)(hyper_parameters&, double, double);
+    };
+    const bad_case cases[] = {
+        {"batch", [](hyper_parameters& h, double, double) { h.batch = 0; }},
+        {"batch", [](hyper_parameters& h, double, double) { h.batch = std::size_t{1} << 63; }},
+        {"n_critic", [](hyper_parameters& h, double, double) { h.n_critic = 0; }},
+        {"n_critic", [](hyper_parameters& h, double, double) { h.n_critic = std::size_t{1} << 40; }},
+        {"optimizer", [](hyper_parameters& h, double, double) { h.optimizer = static_cast<optimizer_kind>(7); }},
+        {"lr_generator", [](hyper_parameters& h, double, double i) { h.lr_generator = i; }},
+        {"lr_critic", [](hyper_parameters& h, double n, double) { h.lr_critic = n; }},
+        {"lr_critic", [](hyper_parameters& h, double, double) { h.lr_critic = -1e-4; }},
+        {"beta1", [](hyper_parameters& h, double n, double) { h.beta1 = n; }},
+        {"beta2", [](hyper_parameters& h, double, double) { h.beta2 = 1.0; }},
+        {"rmsprop_alpha", [](hyper_parameters& h, double, double) { h.rmsprop_alpha = -0.1; }},
+        {"momentum", [](hyper_parameters& h, double, double i) { h.momentum = i; }},
+        {"ema_decay", [](hyper_parameters& h, double n, double) { h.ema_decay = n; }},
+        {"eps", [](hyper_parameters& h, double, double) { h.eps = 0; }},
+        {"eps", [](hyper_parameters& h, double, double i) { h.eps = i; }},
+    };
+    const hyper_parameters good = model::default_hyper_parameters();
+    BOOST_CHECK_NO_THROW(check(good));
+    model m(good, 1);
+    for (const auto& c : cases) {
+        hyper_parameters h = good;
+        c.spoil(h, nan, inf);
+        const std::string expected = std::string("hyper_parameters.") + c.field + " is ";
+        for (int use = 0; use < 2; ++use) {
+            try {
+                if (use == 0) model refused(h, 1);
+                else m.set_hyper_parameters(h);
+                BOOST_ERROR("hyper_parameters." << c.field << " out of range was accepted");
+            } catch (const std::invalid_argument& e) {
+                BOOST_TEST_INFO(e.what());
+                BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos);
+            }
+        }
+        BOOST_TEST(m.hyper().batch == good.batch);  // unchanged by the refused set_hyper_parameters
+        BOOST_TEST(m.hyper().lr_critic == good.lr_critic);
+        BOOST_TEST(m.hyper().eps == good.eps);
+    }
+}
+
 // topology::mlp on images: the generator ends in the image shape, the critic reads its pixels.
 BOOST_AUTO_TEST_CASE(mlp_topology_generates_images) {
     using images = topology::mlp<image<1, 6, 5>, shape<4>, 16, 2, relu, leaky_relu<>, gant::tanh>;

@@ -629,6 +629,33 @@ BOOST_FIXTURE_TEST_CASE(missing_and_odd_files, damaged_fixture) {
     BOOST_TEST(folder.find("it is not a regular file") != std::string::npos, folder);
 }
 
+// A framed, checksummed file whose weights hold a NaN or an infinity: no training run saves one
+// (the step guard stops first), so it is damaged or forged, and loading it would give NaN samples
+// that look like results.
+BOOST_FIXTURE_TEST_CASE(nonfinite_values_are_refused, damaged_fixture) {
+    for (const float poison : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        model m(small_hyper<model>(4), 1);
+        gaussian_data<float> d(1);
+        m.train_step(d);
+        std::size_t index = 0;
+        m.critic().visit_parameters([&](auto& p) {
+            if (index++ == 1) p.value.data()[p.value.size() / 2] = poison;
+        });
+        const fs::path file = dir / "poisoned.gant";
+        save_checkpoint(m, file);
+        expect_rejected(slurp(file), "holds a non-finite value (NaN or infinity) at element");
+
+        // The same for a generator export (of the EMA generator when the average is on).
+        (m.hyper().ema ? m.ema_generator() : m.generator()).visit_parameters([&](auto& p) {
+            p.value.data()[0] = poison;
+        });
+        export_generator(m, file);
+        model target(small_hyper<model>(4), 5);
+        const std::string message = error_of([&] { load_generator(target.generator(), file); });
+        BOOST_TEST(message.find("holds a non-finite value") != std::string::npos, message);
+    }
+}
+
 BOOST_FIXTURE_TEST_CASE(hostile_record_structure, damaged_fixture) {
     // Each payload below has a valid checksum, so only the record parser stands in the way.
     auto with_data = [](std::vector<std::uint8_t> head, std::size_t n) {
