@@ -1,6 +1,7 @@
 #pragma once
-// Checks for numeric command-line flags that CLI11 2.1 (Debian 12) does not make itself: its
-// unsigned conversion reads "-1" as 2^64 - 1, a number past 2^64 as 2^64 - 1 and "010" as octal,
+// Checks for numeric command-line flags that CLI11 2.1 (Debian 12) does not make itself (and the
+// exit code and sentence form every example's command-line errors share). CLI11's unsigned
+// conversion reads "-1" as 2^64 - 1, a number past 2^64 as 2^64 - 1 and "010" as octal,
 // and its Range lets "nan" through (every comparison with NaN is false). Each check here reads
 // the text before CLI11 converts it and says what is wanted in one sentence:
 //
@@ -48,6 +49,18 @@ inline std::string text(real_range r) {
 }
 
 }  // namespace limits
+
+/// The exit code of a command-line error (the convention of getopt-based tools).
+inline constexpr int usage_error = 2;
+
+/// An error's text as the one sentence a program prints after "<program>: ": without a leading
+/// "gant: " (the library's prefix) or "<program>: ", and without trailing newlines.
+inline std::string sentence_after(const std::string& program, std::string what) {
+    for (const std::string& prefix : {std::string("gant: "), program + ": "})
+        if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    return what;
+}
 
 namespace flags {
 

@@ -53,8 +53,6 @@ hyper_parameters example_defaults(const example_info& info) {
     return h;
 }
 
-/// The exit code of a command-line error (the convention of getopt-based tools).
-inline constexpr int usage_error = 2;
 /// The exit code CTest reads as "skipped" (SKIP_RETURN_CODE): a --smoke run without the dataset.
 inline constexpr int skipped = 77;
 

@@ -168,17 +168,11 @@ std::string fixed(double v, int digits) {
     return buf;
 }
 
-/// The exit code of a command-line error (as examples/common/options.hpp: getopt's convention).
-constexpr int usage_error = 2;
-
 /// "gant: x" and "gant_eval: x" -> "gant_eval: x": one sentence with the program's name.
 std::string sentence(const std::string& what) {
-    std::string s = what;
-    for (const char* prefix : {"gant_eval: ", "gant: "})
-        if (s.rfind(prefix, 0) == 0) s.erase(0, std::string(prefix).size());
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return "gant_eval: " + s;
+    return "gant_eval: " + examples::sentence_after("gant_eval", what);
 }
+using examples::usage_error;
 
 }  // namespace
 

@@ -63,17 +63,11 @@ std::string command_line(int argc, char** argv) {
     return s;
 }
 
-/// The exit code of a command-line error (as examples/common/options.hpp: getopt's convention).
-constexpr int usage_error = 2;
-
 /// "gant: x" and "train_classifier: x" -> "train_classifier: x": one sentence with the program's name.
 std::string sentence(const std::string& what) {
-    std::string s = what;
-    for (const char* prefix : {"train_classifier: ", "gant: "})
-        if (s.rfind(prefix, 0) == 0) s.erase(0, std::string(prefix).size());
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return "train_classifier: " + s;
+    return "train_classifier: " + examples::sentence_after("train_classifier", what);
 }
+using examples::usage_error;
 
 }  // namespace
 

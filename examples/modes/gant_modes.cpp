@@ -373,8 +373,7 @@ bool selected(const std::vector<std::string>& chosen, const std::string& name) {
     return false;
 }
 
-/// The exit code of a command-line error (as examples/common/options.hpp: getopt's convention).
-constexpr int usage_error = 2;
+using examples::usage_error;
 
 int study(const options& o, bool list, std::string& doing);
 
@@ -448,10 +447,7 @@ int main(int argc, char** argv) {
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "gant_modes: out of memory (%s)\n", doing.c_str());
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        for (const char* prefix : {"gant_modes: ", "gant: "})
-            if (what.rfind(prefix, 0) == 0) what.erase(0, std::string(prefix).size());
-        std::fprintf(stderr, "gant_modes: %s\n", what.c_str());
+        std::fprintf(stderr, "gant_modes: %s\n", examples::sentence_after("gant_modes", e.what()).c_str());
     }
     return 1;
 }
