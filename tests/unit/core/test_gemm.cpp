@@ -109,10 +109,12 @@ struct kernel_guard {
 BOOST_AUTO_TEST_CASE(every_shape_orientation_and_beta_matches_the_double_reference) {
     kernel_guard guard;
     // Sizes around the tile edges (mr 6 and 8, nr 16 and 32) and the cache blocks (mc 144,
-    // kc 256), plus the layer shapes of the 28x28 DCGAN.
+    // kc 256), plus the layer shapes of the 28x28 DCGAN. n 16 and 40 leave a last panel a
+    // multiple of 8 wide, packed by 8 x 8 transposes with zero columns; k 13 gives those
+    // transposes a remainder.
     const std::size_t ms[] = {2, 5, 8, 9, 16, 23, 145, 64};
-    const std::size_t ns[] = {2, 17, 32, 33, 100, 196};
-    const std::size_t ks[] = {1, 7, 64, 257};
+    const std::size_t ns[] = {2, 16, 17, 32, 33, 40, 100, 196};
+    const std::size_t ks[] = {1, 7, 13, 64, 257};
     std::uint64_t seed = 1;
     for (auto kernel : kernels_of_this_cpu()) {
         blas::set_sgemm_kernel(kernel);

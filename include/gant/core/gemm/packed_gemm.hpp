@@ -23,6 +23,8 @@
 #include <memory>
 #include <new>
 
+#include "gant/core/gemm/micro_kernels.hpp"  // GANT_GEMM_X86_KERNELS and <immintrin.h>
+
 namespace gant::blas::detail {
 
 // Block sizes, in elements. kc * nr * 4 bytes (the B micro-panel, 32 KiB for nr = 32) fits the
@@ -55,6 +57,46 @@ struct packing_buffers {
     }
 };
 
+#if defined(GANT_GEMM_X86_KERNELS)
+/// The packing step that dominates when an operand is stored along the sum: 8 rows of `src`
+/// (row r at src + r * ld), each read contiguously along p, are written as out[p * ld_out + r]
+/// for p in [0, whole), whole = count rounded down to a multiple of 8; returns whole. Done as
+/// 8 x 8 register transposes, because the scalar loop writes every value 32 bytes from the last
+/// and ran at a fraction of the bandwidth. AVX2 is enough, and every x86 kernel implies it.
+__attribute__((target("avx2"))) inline std::size_t transpose_rows_8x8(const float* src, std::size_t ld,
+                                                                      std::size_t count, float* out,
+                                                                      std::size_t ld_out) {
+    const std::size_t whole = count / 8 * 8;
+    for (std::size_t p = 0; p < whole; p += 8) {
+        const __m256 r0 = _mm256_loadu_ps(src + 0 * ld + p), r1 = _mm256_loadu_ps(src + 1 * ld + p);
+        const __m256 r2 = _mm256_loadu_ps(src + 2 * ld + p), r3 = _mm256_loadu_ps(src + 3 * ld + p);
+        const __m256 r4 = _mm256_loadu_ps(src + 4 * ld + p), r5 = _mm256_loadu_ps(src + 5 * ld + p);
+        const __m256 r6 = _mm256_loadu_ps(src + 6 * ld + p), r7 = _mm256_loadu_ps(src + 7 * ld + p);
+        // Interleave pairs of rows, then pairs of pairs: each 128-bit half then holds one column's
+        // four values from rows 0-3 (low half) or 4-7 (high half) ...
+        const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+        const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        // ... and joining the halves gives whole columns: p, p+1, ..., p+7 in order.
+        float* dst = out + p * ld_out;
+        _mm256_storeu_ps(dst + 0 * ld_out, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(dst + 1 * ld_out, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(dst + 2 * ld_out, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(dst + 3 * ld_out, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(dst + 4 * ld_out, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(dst + 5 * ld_out, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(dst + 6 * ld_out, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(dst + 7 * ld_out, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+    return whole;
+}
+#endif
+
 /// Packs rows [i0, i0 + rows) x steps [p0, p0 + kc) of op(A) into MR-tall micro-panels:
 /// panel q holds, for each step p, the MR values A(i0 + q*MR + r, p0 + p); rows past the end are 0.
 template <std::size_t MR>
@@ -63,6 +105,18 @@ void pack_a(bool transposed, const float* a, std::size_t lda, std::size_t i0, st
     for (std::size_t q = 0; q < rows; q += MR, out += MR * kc) {
         const std::size_t valid = std::min(MR, rows - q);
         if (!transposed) {  // A(i, p) = a[i * lda + p]: each row is contiguous along p
+#if defined(GANT_GEMM_X86_KERNELS)
+            if constexpr (MR == 8) {
+                if (valid == MR) {  // a full panel is a run of 8 x 8 transposes
+                    const std::size_t whole = transpose_rows_8x8(a + (i0 + q) * lda + p0, lda, kc, out, MR);
+                    for (std::size_t r = 0; r < MR; ++r) {
+                        const float* src = a + (i0 + q + r) * lda + p0;
+                        for (std::size_t p = whole; p < kc; ++p) out[p * MR + r] = src[p];
+                    }
+                    continue;
+                }
+            }
+#endif
             for (std::size_t r = 0; r < valid; ++r) {
                 const float* src = a + (i0 + q + r) * lda + p0;
                 for (std::size_t p = 0; p < kc; ++p) out[p * MR + r] = src[p];
@@ -70,6 +124,10 @@ void pack_a(bool transposed, const float* a, std::size_t lda, std::size_t i0, st
             for (std::size_t r = valid; r < MR; ++r)
                 for (std::size_t p = 0; p < kc; ++p) out[p * MR + r] = 0.0f;
         } else {  // A(i, p) = a[p * lda + i]: each step's MR values are contiguous
+            if (valid == MR) {  // a fixed-length copy per step, which the compiler vectorises
+                for (std::size_t p = 0; p < kc; ++p) std::copy_n(a + (p0 + p) * lda + i0 + q, MR, out + p * MR);
+                continue;
+            }
             for (std::size_t p = 0; p < kc; ++p) {
                 const float* src = a + (p0 + p) * lda + i0 + q;
                 float* dst = out + p * MR;
@@ -88,6 +146,10 @@ void pack_b(bool transposed, const float* b, std::size_t ldb, std::size_t p0, st
     for (std::size_t q = 0; q < cols; q += NR, out += NR * kc) {
         const std::size_t valid = std::min(NR, cols - q);
         if (!transposed) {  // B(p, j) = b[p * ldb + j]: each step's NR values are contiguous
+            if (valid == NR) {
+                for (std::size_t p = 0; p < kc; ++p) std::copy_n(b + (p0 + p) * ldb + j0 + q, NR, out + p * NR);
+                continue;
+            }
             for (std::size_t p = 0; p < kc; ++p) {
                 const float* src = b + (p0 + p) * ldb + j0 + q;
                 float* dst = out + p * NR;
@@ -95,6 +157,22 @@ void pack_b(bool transposed, const float* b, std::size_t ldb, std::size_t p0, st
                 for (std::size_t c = valid; c < NR; ++c) dst[c] = 0.0f;
             }
         } else {  // B(p, j) = b[j * ldb + p]: each column is contiguous along p
+#if defined(GANT_GEMM_X86_KERNELS)
+            if constexpr (NR % 8 == 0) {
+                if (valid % 8 == 0) {  // runs of 8 x 8 transposes, side by side; missing columns are 0
+                    std::size_t whole = 0;
+                    for (std::size_t c = 0; c < valid; c += 8)
+                        whole = transpose_rows_8x8(b + (j0 + q + c) * ldb + p0, ldb, kc, out + c, NR);
+                    for (std::size_t c = 0; c < valid; ++c) {
+                        const float* src = b + (j0 + q + c) * ldb + p0;
+                        for (std::size_t p = whole; p < kc; ++p) out[p * NR + c] = src[p];
+                    }
+                    if (valid < NR)
+                        for (std::size_t p = 0; p < kc; ++p) std::fill_n(out + p * NR + valid, NR - valid, 0.0f);
+                    continue;
+                }
+            }
+#endif
             for (std::size_t c = 0; c < valid; ++c) {
                 const float* src = b + (j0 + q + c) * ldb + p0;
                 for (std::size_t p = 0; p < kc; ++p) out[p * NR + c] = src[p];
