@@ -50,8 +50,10 @@ struct cpu {
                             std::fill(out, out + ow, T(0));
                             continue;
                         }
-                        std::fill(out, out + x0, T(0));
-                        std::fill(out + x1, out + ow, T(0));
+                        // Only taps that overhang the border have these (a pixel or two): test
+                        // first, as an unconditional fill costs a memset call per row.
+                        if (x0 > 0) std::fill(out, out + x0, T(0));
+                        if (x1 < ow) std::fill(out + x1, out + ow, T(0));
                         const T* in = plane + std::size_t(iy) * g.width + (x0 * s + kx - g.padding);
                         if (s == 1)
                             std::copy(in, in + (x1 - x0), out + x0);

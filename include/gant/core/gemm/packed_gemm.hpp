@@ -97,6 +97,14 @@ __attribute__((target("avx2"))) inline std::size_t transpose_rows_8x8(const floa
 }
 #endif
 
+/// Copies N floats. A loop with a constant count becomes a few vector moves; std::copy_n of a
+/// short run compiled to a memmove call per panel step, which cost more than the copy.
+template <std::size_t N>
+inline void copy_fixed(const float* src, float* dst) {
+#pragma GCC unroll 32
+    for (std::size_t i = 0; i < N; ++i) dst[i] = src[i];
+}
+
 /// Packs rows [i0, i0 + rows) x steps [p0, p0 + kc) of op(A) into MR-tall micro-panels:
 /// panel q holds, for each step p, the MR values A(i0 + q*MR + r, p0 + p); rows past the end are 0.
 template <std::size_t MR>
@@ -125,7 +133,7 @@ void pack_a(bool transposed, const float* a, std::size_t lda, std::size_t i0, st
                 for (std::size_t p = 0; p < kc; ++p) out[p * MR + r] = 0.0f;
         } else {  // A(i, p) = a[p * lda + i]: each step's MR values are contiguous
             if (valid == MR) {  // a fixed-length copy per step, which the compiler vectorises
-                for (std::size_t p = 0; p < kc; ++p) std::copy_n(a + (p0 + p) * lda + i0 + q, MR, out + p * MR);
+                for (std::size_t p = 0; p < kc; ++p) copy_fixed<MR>(a + (p0 + p) * lda + i0 + q, out + p * MR);
                 continue;
             }
             for (std::size_t p = 0; p < kc; ++p) {
@@ -147,7 +155,7 @@ void pack_b(bool transposed, const float* b, std::size_t ldb, std::size_t p0, st
         const std::size_t valid = std::min(NR, cols - q);
         if (!transposed) {  // B(p, j) = b[p * ldb + j]: each step's NR values are contiguous
             if (valid == NR) {
-                for (std::size_t p = 0; p < kc; ++p) std::copy_n(b + (p0 + p) * ldb + j0 + q, NR, out + p * NR);
+                for (std::size_t p = 0; p < kc; ++p) copy_fixed<NR>(b + (p0 + p) * ldb + j0 + q, out + p * NR);
                 continue;
             }
             for (std::size_t p = 0; p < kc; ++p) {
