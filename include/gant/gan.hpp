@@ -34,6 +34,7 @@
 #include "gant/topology/topology.hpp"
 #include "gant/train/ema.hpp"
 #include "gant/train/hyper_parameters.hpp"
+#include "gant/train/magnitudes.hpp"
 #include "gant/train/optimizer_slot.hpp"
 #include "gant/train/step_ops.hpp"
 #include "gant/train/step_stats.hpp"
@@ -168,6 +169,10 @@ public:
     /// the host; on a GPU backend a device batch, e.g. from gant::cuda::device_batch_source).
     template <class Source>
     const step_stats& train_step(Source&& source) {
+        // The policies' public magnitudes may have been set since the last step: check them
+        // before anything changes (std::invalid_argument naming the field).
+        check_magnitudes(loss_);
+        check_magnitudes(lipschitz_);
         const std::size_t b = h_.batch;
         ensure_shape(real_, b, sample_size);
         ensure_shape(z_, b, latent_size);

@@ -4,6 +4,7 @@
 // with respect to the critic's weights is computed exactly (input_gradient.hpp).
 // Paper defaults (Alg. 1): lambda 10, n_critic 5, Adam lr 1e-4, betas (0, 0.9).
 #include "gant/lipschitz/policy.hpp"
+#include "gant/train/magnitudes.hpp"
 
 namespace gant::lipschitz {
 
@@ -15,6 +16,11 @@ struct gradient_penalty {
     params p;
     static constexpr const char* name = "gradient_penalty";
     static constexpr bool needs_per_sample_critic = true;  // topologies drop batch_norm for it
+
+    void check_magnitudes() const {
+        require_magnitude(finite_non_negative(p.lambda), name, "lambda", p.lambda, "finite and >= 0");
+        require_magnitude(finite_non_negative(p.target), name, "target", p.target, "finite and >= 0 (a norm)");
+    }
     template <class CriticDescriptor>
     using critic = CriticDescriptor;
     template <class Critic>

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "gant/lipschitz/policy.hpp"
+#include "gant/train/magnitudes.hpp"
 
 namespace gant::lipschitz {
 
@@ -21,6 +22,12 @@ struct wasserstein_div {
     params p;
     static constexpr const char* name = "wasserstein_div";
     static constexpr bool needs_per_sample_critic = true;  // topologies drop batch_norm for it
+
+    // p >= 1: below it the penalty's derivative grows without bound as a gradient norm nears 0.
+    void check_magnitudes() const {
+        require_magnitude(finite_non_negative(p.k), name, "k", p.k, "finite and >= 0");
+        require_magnitude(std::isfinite(p.p) && p.p >= 1.0, name, "p", p.p, "finite and >= 1");
+    }
     template <class CriticDescriptor>
     using critic = CriticDescriptor;
     template <class Critic>

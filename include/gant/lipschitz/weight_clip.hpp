@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "gant/lipschitz/policy.hpp"
+#include "gant/train/magnitudes.hpp"
 
 namespace gant::lipschitz {
 
@@ -13,6 +14,10 @@ struct weight_clip {
     };
     params p;
     static constexpr const char* name = "weight_clip";
+
+    void check_magnitudes() const {
+        require_magnitude(std::isfinite(p.clip) && p.clip > 0.0, name, "clip", p.clip, "finite and > 0");
+    }
     template <class CriticDescriptor>
     using critic = CriticDescriptor;
     template <class Critic>

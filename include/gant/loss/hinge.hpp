@@ -3,6 +3,7 @@
 //   L_D = E relu(1 - D(x)) + E relu(1 + D(G(z))),    L_G = -E D(G(z)).
 // The subgradient at the hinge is taken as 0 (as relu' at 0 in PyTorch).
 #include "gant/loss/policy.hpp"
+#include "gant/train/magnitudes.hpp"
 
 namespace gant::loss {
 
@@ -12,6 +13,10 @@ struct hinge {
     };
     params p;
     static constexpr const char* name = "hinge";
+
+    void check_magnitudes() const {
+        require_magnitude(finite_non_negative(p.margin), name, "margin", p.margin, "finite and >= 0");
+    }
     static constexpr bool is_wasserstein = false;
     static constexpr bool generator_uses_real = false;
     static constexpr bool separable = true;  // d_real depends on real scores only, d_fake on fake

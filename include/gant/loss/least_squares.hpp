@@ -4,6 +4,7 @@
 // Defaults (a, b, c) = (0, 1, 1), the "0-1 coding" used in practice; pearson() gives the
 // paper's (-1, 1, 0), which minimises the Pearson chi^2 divergence.
 #include "gant/loss/policy.hpp"
+#include "gant/train/magnitudes.hpp"
 
 namespace gant::loss {
 
@@ -15,6 +16,12 @@ struct least_squares {
     };
     params p;
     static constexpr const char* name = "least_squares";
+
+    void check_magnitudes() const {
+        require_magnitude(std::isfinite(p.a), name, "a", p.a, "finite");
+        require_magnitude(std::isfinite(p.b), name, "b", p.b, "finite");
+        require_magnitude(std::isfinite(p.c), name, "c", p.c, "finite");
+    }
     static constexpr bool is_wasserstein = false;
     static constexpr bool generator_uses_real = false;
     static constexpr bool separable = true;  // d_real depends on real scores only, d_fake on fake

@@ -4,6 +4,7 @@
 // -L_critic is the critic's estimate of the Wasserstein-1 distance (up to the Lipschitz
 // constant), the number worth logging. It needs a Lipschitz policy to be meaningful.
 #include "gant/loss/policy.hpp"
+#include "gant/train/magnitudes.hpp"
 
 namespace gant::loss {
 
@@ -15,6 +16,10 @@ struct wasserstein {
     };
     params p;
     static constexpr const char* name = "wasserstein";
+
+    void check_magnitudes() const {
+        require_magnitude(finite_non_negative(p.drift), name, "drift", p.drift, "finite and >= 0");
+    }
     static constexpr bool is_wasserstein = true;
     static constexpr bool generator_uses_real = false;
     static constexpr bool separable = true;  // d_real depends on real scores only, d_fake on fake

@@ -173,3 +173,67 @@ BOOST_AUTO_TEST_CASE(mlp_topology_generates_images) {
     BOOST_TEST(x.shape(1) == 30u);
     for (float v : x) BOOST_TEST(std::abs(v) <= 1.0f);
 }
+
+namespace {
+
+// Spoils one policy magnitude of a fresh model, expects train_step to refuse it with `sentence`
+// before changing anything, then restores the value and expects a step to train.
+template <class Model, class Spoil, class Restore>
+void refused_magnitude(Spoil spoil, Restore restore, const std::string& sentence) {
+    auto h = Model::default_hyper_parameters();
+    h.batch = 4;
+    h.n_critic = 1;
+    Model m(h, 3);
+    rng data(3, 3);
+    auto source = [&](tensor<float>& b) { for (auto& v : b) v = float(data.normal()); };
+    const auto before = [&] {
+        std::vector<double> w;
+        m.critic().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
+        return w;
+    }();
+    spoil(m);
+    try {
+        m.train_step(source);
+        BOOST_ERROR("accepted: " << sentence);
+    } catch (const std::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()) == sentence);
+    }
+    BOOST_TEST(m.step() == 0u);
+    std::vector<double> after;
+    m.critic().visit_parameters([&](auto& p) { after.insert(after.end(), p.value.begin(), p.value.end()); });
+    BOOST_TEST((after == before));  // refused before anything changed
+    restore(m);
+    m.train_step(source);
+    BOOST_TEST(m.step() == 1u);
+}
+
+}  // namespace
+
+// Policy magnitudes are public fields: a value outside its meaning is refused by train_step with
+// a sentence naming it, whichever policy holds it.
+BOOST_AUTO_TEST_CASE(policy_magnitudes_out_of_range_are_refused) {
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    using gp = gan<toy, loss::wasserstein, lipschitz::gradient_penalty>;
+    refused_magnitude<gp>([](gp& m) { m.lipschitz().p.lambda = -1; }, [](gp& m) { m.lipschitz().p.lambda = 10; },
+                          "gant: gradient_penalty.p.lambda is -1, but it must be finite and >= 0");
+    refused_magnitude<gp>([&](gp& m) { m.lipschitz().p.lambda = nan; }, [](gp& m) { m.lipschitz().p.lambda = 0; },
+                          "gant: gradient_penalty.p.lambda is nan, but it must be finite and >= 0");
+    refused_magnitude<gp>([&](gp& m) { m.lipschitz().p.target = inf; }, [](gp& m) { m.lipschitz().p.target = 1; },
+                          "gant: gradient_penalty.p.target is inf, but it must be finite and >= 0 (a norm)");
+    refused_magnitude<gp>([](gp& m) { m.loss().p.drift = -0.001; }, [](gp& m) { m.loss().p.drift = 0.001; },
+                          "gant: wasserstein.p.drift is -0.001, but it must be finite and >= 0");
+    using clip = gan<toy, loss::wasserstein, lipschitz::weight_clip>;
+    refused_magnitude<clip>([](clip& m) { m.lipschitz().p.clip = 0; }, [](clip& m) { m.lipschitz().p.clip = 0.01; },
+                            "gant: weight_clip.p.clip is 0, but it must be finite and > 0");
+    using div = gan<toy, loss::wasserstein, lipschitz::wasserstein_div>;
+    refused_magnitude<div>([](div& m) { m.lipschitz().p.p = 0.5; }, [](div& m) { m.lipschitz().p.p = 6; },
+                           "gant: wasserstein_div.p.p is 0.5, but it must be finite and >= 1");
+    refused_magnitude<div>([](div& m) { m.lipschitz().p.k = -2; }, [](div& m) { m.lipschitz().p.k = 2; },
+                           "gant: wasserstein_div.p.k is -2, but it must be finite and >= 0");
+    using hinge = gan<toy, loss::hinge, lipschitz::spectral_norm>;
+    refused_magnitude<hinge>([&](hinge& m) { m.loss().p.margin = nan; }, [](hinge& m) { m.loss().p.margin = 1; },
+                             "gant: hinge.p.margin is nan, but it must be finite and >= 0");
+    using ls = gan<toy, loss::least_squares>;
+    refused_magnitude<ls>([&](ls& m) { m.loss().p.b = -inf; }, [](ls& m) { m.loss().p.b = 1; },
+                          "gant: least_squares.p.b is -inf, but it must be finite");
+}
