@@ -29,6 +29,23 @@ struct cpu {
         blas::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
+    /// A left operand that a layer prepares once per pass and multiplies by every chunk of the
+    /// batch (blas::left_operand). One per calling thread, reused by every layer in turn, so the
+    /// packed copy costs the memory of the largest weight matrix once, not once per layer; the
+    /// pool's workers only read it while the preparing thread waits for them.
+    template <class T>
+    static blas::left_operand<T>& pass_left_operand() {
+        thread_local blas::left_operand<T> operand;
+        return operand;
+    }
+
+    /// C[m x n] = alpha * op(A) * op(B) + beta * C with a prepared op(A).
+    template <class T>
+    static void gemm(const blas::left_operand<T>& a, blas::op tb, std::size_t n, T alpha, const T* b, std::size_t ldb,
+                     T beta, T* c, std::size_t ldc) {
+        a.multiply(tb, n, alpha, b, ldb, beta, c, ldc);
+    }
+
     /// Unfolds one sample (C x H x W) into columns: rows = C*kh*kw patch entries, cols = output
     /// pixels; padding reads as zero. Row r of the result starts at columns + r * ld, so several
     /// samples can be unfolded side by side into one wide matrix (ld = samples * out_pixels) and

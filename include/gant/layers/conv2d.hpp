@@ -178,7 +178,8 @@ private:
     void convolve(const tensor<T>& x, tensor<T>& y, bool with_bias, const pass_context& ctx) {
         const std::size_t n = x.shape(0);
         const T* bias = with_bias ? bias_.data() : nullptr;
-        const T* w = weight_.data();
+        auto& w = Backend::template pass_left_operand<T>();  // W, packed once for every chunk
+        w.prepare(blas::op::none, OutChannels, patch, weight_.data(), patch);
         runner_.run(n, runner_type::chunk_for(pixels, fold_columns_), ctx, nullptr, 0, nullptr, 0,
                     [&](std::size_t first, std::size_t count, detail::conv_scratch<T>& s, T*, T*) {
                         const std::size_t cols = count * pixels;
@@ -186,12 +187,10 @@ private:
                         T* out = y.data() + first * out_size;
                         if (count == 1) {  // one sample: [Cout, pixels] is already NCHW
                             if (bias) Backend::fill_channels(out, 1, OutChannels, pixels, bias);
-                            Backend::gemm(blas::op::none, blas::op::none, OutChannels, cols, patch, T(1), w, patch,
-                                          columns, cols, bias ? T(1) : T(0), out, cols);
+                            Backend::gemm(w, blas::op::none, cols, T(1), columns, cols, bias ? T(1) : T(0), out, cols);
                         } else {
                             T* packed = s.grow(s.packed, OutChannels * cols);
-                            Backend::gemm(blas::op::none, blas::op::none, OutChannels, cols, patch, T(1), w, patch,
-                                          columns, cols, T(0), packed, cols);
+                            Backend::gemm(w, blas::op::none, cols, T(1), columns, cols, T(0), packed, cols);
                             Backend::unpack_channels(packed, count, OutChannels, pixels, out, bias);
                         }
                     });
@@ -203,7 +202,8 @@ private:
                  const pass_context& ctx) {
         if (!dx && !weight_grad && !bias_grad) return;
         const std::size_t n = x.shape(0);
-        const T* w = weight_.data();
+        auto& wt = Backend::template pass_left_operand<T>();  // W^T, packed once for every chunk
+        if (dx) wt.prepare(blas::op::transpose, patch, OutChannels, weight_.data(), patch);
         T* wg = weight_grad ? weight_.grad_data() : nullptr;
         T* bg = bias_grad ? bias_.grad_data() : nullptr;
         runner_.run(n, runner_type::chunk_for(pixels, fold_columns_), ctx, wg, weight_.size(), bg, OutChannels,
@@ -225,13 +225,11 @@ private:
                         if (dx) {
                             T* out = dx->data() + first * in_size;
                             if (pointwise && count == 1) {  // the column adjoint is dx itself
-                                Backend::gemm(blas::op::transpose, blas::op::none, patch, cols, OutChannels, T(1), w,
-                                              patch, g, cols, T(0), out, cols);
+                                Backend::gemm(wt, blas::op::none, cols, T(1), g, cols, T(0), out, cols);
                                 return;
                             }
                             T* columns = s.grow(s.columns, patch * cols);
-                            Backend::gemm(blas::op::transpose, blas::op::none, patch, cols, OutChannels, T(1), w,
-                                          patch, g, cols, T(0), columns, cols);
+                            Backend::gemm(wt, blas::op::none, cols, T(1), g, cols, T(0), columns, cols);
                             if constexpr (pointwise) {
                                 Backend::unpack_channels(columns, count, InChannels, pixels, out,
                                                          static_cast<const T*>(nullptr));

@@ -86,7 +86,8 @@ private:
     void expand(const tensor<T>& x, tensor<T>& y, bool with_bias, const pass_context& ctx) {
         const std::size_t n = x.shape(0);
         const T* bias = with_bias ? bias_.data() : nullptr;
-        const T* w = weight_.data();
+        auto& wt = Backend::template pass_left_operand<T>();  // W^T, packed once for every chunk
+        wt.prepare(blas::op::transpose, patch, InChannels, weight_.data(), patch);
         runner_.run(n, runner_type::chunk_for(pixels, fold_columns_), ctx, nullptr, 0, nullptr, 0,
                     [&](std::size_t first, std::size_t count, detail::conv_scratch<T>& s, T*, T*) {
                         const std::size_t cols = count * pixels;
@@ -98,8 +99,7 @@ private:
                             xm = packed;
                         }
                         T* columns = s.grow(s.columns, patch * cols);
-                        Backend::gemm(blas::op::transpose, blas::op::none, patch, cols, InChannels, T(1), w, patch, xm,
-                                      cols, T(0), columns, cols);
+                        Backend::gemm(wt, blas::op::none, cols, T(1), xm, cols, T(0), columns, cols);
                         T* out = y.data() + first * out_size;
                         Backend::fill_channels(out, count, OutChannels, out_pixels, bias);  // col2im only adds
                         for (std::size_t j = 0; j < count; ++j)
@@ -113,7 +113,8 @@ private:
                  const pass_context& ctx) {
         if (!dx && !weight_grad && !bias_grad) return;
         const std::size_t n = x.shape(0);
-        const T* w = weight_.data();
+        auto& w = Backend::template pass_left_operand<T>();  // W, packed once for every chunk
+        if (dx) w.prepare(blas::op::none, InChannels, patch, weight_.data(), patch);
         T* wg = weight_grad ? weight_.grad_data() : nullptr;
         T* bg = bias_grad ? bias_.grad_data() : nullptr;
         runner_.run(n, runner_type::chunk_for(pixels, fold_columns_), ctx, wg, weight_.size(), bg, OutChannels,
@@ -139,12 +140,10 @@ private:
                         if (dx) {
                             T* out = dx->data() + first * in_size;
                             if (count == 1) {
-                                Backend::gemm(blas::op::none, blas::op::none, InChannels, cols, patch, T(1), w, patch,
-                                              columns, cols, T(0), out, cols);
+                                Backend::gemm(w, blas::op::none, cols, T(1), columns, cols, T(0), out, cols);
                             } else {
                                 T* packed = s.grow(s.packed, InChannels * cols);
-                                Backend::gemm(blas::op::none, blas::op::none, InChannels, cols, patch, T(1), w, patch,
-                                              columns, cols, T(0), packed, cols);
+                                Backend::gemm(w, blas::op::none, cols, T(1), columns, cols, T(0), packed, cols);
                                 Backend::unpack_channels(packed, count, InChannels, pixels, out,
                                                          static_cast<const T*>(nullptr));
                             }

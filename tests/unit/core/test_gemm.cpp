@@ -181,6 +181,64 @@ BOOST_AUTO_TEST_CASE(concurrent_calls_from_the_pool_each_use_their_own_buffers) 
     for (const auto& r : results) BOOST_TEST((r == serial));  // bit for bit: same kernel, same order
 }
 
+// A left operand packed once (blas::left_operand, as the conv layers use for their weights) gives
+// bit for bit the plain GEMM's result: same kernel, same blocks, same order of sums. Shapes cross
+// the m and k blocks (mc 144, kc 256) and the tile edges; several right operands share one packing.
+BOOST_AUTO_TEST_CASE(a_left_operand_packed_once_matches_the_plain_product) {
+    kernel_guard guard;
+    const std::size_t ms[] = {2, 9, 64, 145, 300};
+    const std::size_t ns[] = {1, 2, 33, 245};
+    const std::size_t ks[] = {1, 13, 257, 600};
+    std::uint64_t seed = 50;
+    for (auto kernel : kernels_of_this_cpu()) {
+        blas::set_sgemm_kernel(kernel);
+        for (std::size_t m : ms)
+            for (std::size_t k : ks)
+                for (int orientation = 0; orientation < 4; ++orientation) {
+                    const bool ta = orientation & 1, tb = orientation & 2;
+                    const problem first{m, ns[0], k, ta, tb, 1.0f, 0.0f, seed % 2 ? std::size_t{3} : 0};
+                    const operands a_side = make_operands(first, seed++);
+                    blas::left_operand<float> left;
+                    left.prepare(ta ? blas::op::transpose : blas::op::none, m, k, a_side.a.data(), a_side.lda);
+                    for (std::size_t n : ns) {
+                        const problem p{m, n, k, ta, tb, 1.5f, n % 2 ? 0.0f : -0.5f, first.pad};
+                        operands o = make_operands(p, seed++);
+                        o.a = a_side.a;
+                        std::vector<float> plain = o.c, shared = o.c;
+                        blas::gemm(ta ? blas::op::transpose : blas::op::none, tb ? blas::op::transpose : blas::op::none,
+                                   m, n, k, p.alpha, o.a.data(), o.lda, o.b.data(), o.ldb, p.beta, plain.data(), o.ldc);
+                        left.multiply(tb ? blas::op::transpose : blas::op::none, n, p.alpha, o.b.data(), o.ldb, p.beta,
+                                      shared.data(), o.ldc);
+                        BOOST_TEST_CONTEXT("kernel " << blas::name(kernel) << " m " << m << " n " << n << " k " << k
+                                                     << " ta " << ta << " tb " << tb) {
+                            BOOST_TEST((shared == plain));
+                        }
+                    }
+                }
+    }
+}
+
+// A packing made for one kernel is not used by another: after set_sgemm_kernel the product runs
+// from the operand itself and still equals the plain product of the active kernel.
+BOOST_AUTO_TEST_CASE(a_left_operand_survives_a_change_of_kernel) {
+    kernel_guard guard;
+    const auto kernels = kernels_of_this_cpu();
+    const problem p{64, 100, 300, false, false, 1.0f, 0.0f};
+    const operands o = make_operands(p, 77);
+    for (auto packed_for : kernels)
+        for (auto used_with : kernels) {
+            blas::set_sgemm_kernel(packed_for);
+            blas::left_operand<float> left;
+            left.prepare(blas::op::none, p.m, p.k, o.a.data(), o.lda);
+            blas::set_sgemm_kernel(used_with);
+            std::vector<float> plain(o.c.size()), shared(o.c.size());
+            blas::gemm(blas::op::none, blas::op::none, p.m, p.n, p.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f,
+                       plain.data(), o.ldc);
+            left.multiply(blas::op::none, p.n, 1.0f, o.b.data(), o.ldb, 0.0f, shared.data(), o.ldc);
+            BOOST_TEST((shared == plain), "packed for " << blas::name(packed_for) << ", used with " << blas::name(used_with));
+        }
+}
+
 BOOST_AUTO_TEST_CASE(the_environment_variable_chooses_or_is_refused_in_one_sentence) {
     ::setenv("GANT_SGEMM", "openblas", 1);
     BOOST_TEST((blas::detail::kernel_from_environment() == sgemm_kernel::openblas));

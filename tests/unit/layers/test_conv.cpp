@@ -305,6 +305,64 @@ BOOST_AUTO_TEST_CASE(conv_transpose2d_against_direct_loops) {
         }
 }
 
+// Float runs on gant's packed kernels (the weights packed once per pass and shared by every chunk
+// of samples); double on the CBLAS library. Same parameters and inputs, so forward, input gradient
+// and weight gradient must agree to float's rounding, for one chunk and for several.
+template <bool Transposed, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P,
+          std::size_t H, std::size_t W>
+void float_against_double(std::size_t batch, std::size_t fold) {
+    using layer = std::conditional_t<Transposed, conv_transpose2d<Cin, Cout, K, S, P>, conv2d<Cin, Cout, K, S, P>>;
+    network<image<Cin, H, W>, double, backend::cpu, layer> exact;
+    network<image<Cin, H, W>, float, backend::cpu, layer> fast;
+    set_fold(exact, fold);
+    set_fold(fast, fold);
+    rng r(5 + batch + fold);
+    randomize_parameters(exact, r);
+    std::vector<double> values;
+    exact.visit_parameters([&](parameter<double>& p) { values.insert(values.end(), p.value.begin(), p.value.end()); });
+    std::size_t at = 0;
+    fast.visit_parameters([&](parameter<float>& p) {
+        for (auto& v : p.value) v = float(values[at++]);
+    });
+    const std::size_t in = exact.input_size, out = exact.output_size;
+    tensor<double> x({batch, in}), dy({batch, out}), dx;
+    randomize(x, r);
+    randomize(dy, r);
+    tensor<float> xf = xt::cast<float>(x), dyf = xt::cast<float>(dy), dxf;
+    const auto& y = exact.forward(x);
+    const auto& yf = fast.forward(xf);
+    exact.backward(dy, &dx);
+    fast.backward(dyf, &dxf);
+    // Each output sums Cin*K*K (or Cout*K*K) products of unit-scale values: float's relative
+    // rounding 6e-8 times a few hundred terms stays far below 1e-4.
+    const auto close = [](const auto& got, const auto& want, std::size_t n, const char* what) {
+        double worst = 0, scale = 1;
+        for (std::size_t i = 0; i < n; ++i) {
+            worst = std::max(worst, std::abs(double(got[i]) - double(want[i])));
+            scale = std::max(scale, std::abs(double(want[i])));
+        }
+        BOOST_TEST_INFO(what << ": largest difference " << worst << " at scale " << scale);
+        BOOST_TEST(worst <= 1e-4 * scale);
+    };
+    close(yf.data(), y.data(), y.size(), "forward");
+    close(dxf.data(), dx.data(), dx.size(), "input gradient");
+    auto& l = exact.template layer<0>();
+    auto& lf = fast.template layer<0>();
+    close(lf.weight().grad_data(), l.weight().grad_data(), l.weight().size(), "weight gradient");
+}
+
+BOOST_AUTO_TEST_CASE(float_on_packed_kernels_matches_double) {
+    for (std::size_t fold : {std::size_t(1), std::size_t(100), std::size_t(1024)})
+        for (std::size_t batch : {std::size_t(1), std::size_t(7)}) {
+            BOOST_TEST_CONTEXT("batch " << batch << ", fold " << fold) {
+                float_against_double<false, 20, 24, 4, 2, 1, 14, 13>(batch, fold);  // patch 320: two k blocks
+                float_against_double<false, 8, 40, 3, 1, 1, 9, 11>(batch, fold);
+                float_against_double<true, 24, 20, 4, 2, 1, 7, 6>(batch, fold);   // 320 rows: three m blocks
+                float_against_double<true, 40, 8, 3, 1, 0, 5, 9>(batch, fold);
+            }
+        }
+}
+
 template <bool Transposed, std::size_t Cin, std::size_t Cout, std::size_t K, std::size_t S, std::size_t P, bool B,
           std::size_t H, std::size_t W, std::size_t N, std::size_t OH, std::size_t OW, std::size_t InLen,
           std::size_t WLen, std::size_t OutLen>

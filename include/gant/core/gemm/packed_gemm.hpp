@@ -61,8 +61,9 @@ struct packing_buffers {
 /// The packing step that dominates when an operand is stored along the sum: 8 rows of `src`
 /// (row r at src + r * ld), each read contiguously along p, are written as out[p * ld_out + r]
 /// for p in [0, whole), whole = count rounded down to a multiple of 8; returns whole. Done as
-/// 8 x 8 register transposes, because the scalar loop writes every value 32 bytes from the last
-/// and ran at a fraction of the bandwidth. AVX2 is enough, and every x86 kernel implies it.
+/// 8 x 8 register transposes: the scalar loop, which writes every value 32 bytes from the last,
+/// was 4-6% of a training step in perf (wgan_gp28, dcgan64). AVX2 is enough, and every x86
+/// kernel implies it.
 __attribute__((target("avx2"))) inline std::size_t transpose_rows_8x8(const float* src, std::size_t ld,
                                                                       std::size_t count, float* out,
                                                                       std::size_t ld_out) {
@@ -191,11 +192,29 @@ void pack_b(bool transposed, const float* b, std::size_t ldb, std::size_t p0, st
     }
 }
 
+/// Rows of op(A) rounded up to whole MR-tall panels: the height of a packed A.
+template <std::size_t MR>
+constexpr std::size_t padded_rows(std::size_t m) {
+    return (m + MR - 1) / MR * MR;
+}
+
+/// Packs all of op(A) [m x k] the way packed_gemm visits it, so that many products can share one
+/// packing: the block of steps [pc, pc + kc) and rows [ic, ic + mc) starts at
+/// out + pc * padded_rows(m) + ic * kc (ic is a multiple of MR, so the rows' panels are contiguous).
+/// out holds padded_rows<MR>(m) * k floats.
+template <std::size_t MR>
+void pack_whole_a(bool ta, const float* a, std::size_t lda, std::size_t m, std::size_t k, float* out) {
+    for (std::size_t pc = 0; pc < k; pc += block_k)
+        pack_a<MR>(ta, a, lda, 0, m, pc, std::min(block_k, k - pc), out + pc * padded_rows<MR>(m));
+}
+
 /// C = alpha * op(A) op(B) + beta * C through Kernel's tiles. Expects m, n, k > 0 and alpha != 0
-/// (sgemm.hpp handles the degenerate cases the way BLAS defines them).
+/// (sgemm.hpp handles the degenerate cases the way BLAS defines them). With prepacked_a (from
+/// pack_whole_a for this kernel's MR) A is read from there and a / lda / ta are not used.
 template <class Kernel>
 void packed_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+                 const float* prepacked_a = nullptr) {
     constexpr std::size_t MR = Kernel::mr, NR = Kernel::nr;
     static_assert(block_m % MR == 0 && block_n % NR == 0 && MR * NR <= packing_buffers::max_tile);
     packing_buffers& ws = packing_buffers::for_this_thread();
@@ -207,12 +226,13 @@ void packed_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, 
             pack_b<NR>(tb, b, ldb, pc, kc, jc, nc, ws.b.get());
             for (std::size_t ic = 0; ic < m; ic += block_m) {
                 const std::size_t mc = std::min(block_m, m - ic);
-                pack_a<MR>(ta, a, lda, ic, mc, pc, kc, ws.a.get());
+                const float* a_block = prepacked_a ? prepacked_a + pc * padded_rows<MR>(m) + ic * kc : ws.a.get();
+                if (!prepacked_a) pack_a<MR>(ta, a, lda, ic, mc, pc, kc, ws.a.get());
                 for (std::size_t jr = 0; jr < nc; jr += NR) {
                     const float* b_panel = ws.b.get() + jr * kc;
                     const std::size_t cols = std::min(NR, nc - jr);
                     for (std::size_t ir = 0; ir < mc; ir += MR) {
-                        const float* a_panel = ws.a.get() + ir * kc;
+                        const float* a_panel = a_block + ir * kc;
                         const std::size_t rows = std::min(MR, mc - ir);
                         float* c_tile = c + (ic + ir) * ldc + jc + jr;
                         if (rows == MR && cols == NR) {

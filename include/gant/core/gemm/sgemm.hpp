@@ -104,4 +104,68 @@ inline void sgemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k,
                 alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
 }
 
+/// A left operand op(A) [m x k] packed once for many products with it. A convolution multiplies
+/// its weights by every chunk of a batch; packing them per chunk cost as much as packing the
+/// chunk itself (more where the weights outnumber a chunk's columns, as in DCGAN's deep layers).
+/// The packing is in the layout of the kernel active at pack(); a product finds out whether it
+/// can use it (same kernel, a product worth packing) and otherwise runs from the operand itself,
+/// so the operand must stay alive and unchanged from pack() to the last product.
+class sgemm_left {
+public:
+    /// Remembers op(A) and packs it for the active kernel (which allocates only when the operand
+    /// outgrows every earlier one: steady state allocates nothing).
+    void pack(bool ta, std::size_t m, std::size_t k, const float* a, std::size_t lda) {
+        ta_ = ta, m_ = m, k_ = k, a_ = a, lda_ = lda;
+        kernel_ = sgemm_kernel::openblas;  // "not packed" until it is
+        if (m < 2 || k == 0) return;
+#if defined(GANT_GEMM_X86_KERNELS)
+        const sgemm_kernel active = active_sgemm_kernel();
+        if (active == sgemm_kernel::avx512) pack_for<kernels::avx512>(active);
+        if (active == sgemm_kernel::avx2) pack_for<kernels::avx2>(active);
+#endif
+    }
+
+    std::size_t rows() const { return m_; }
+    std::size_t depth() const { return k_; }
+
+    /// C[m x n] = alpha * op(A) * op(B) + beta * C with this op(A).
+    void multiply(bool tb, std::size_t n, float alpha, const float* b, std::size_t ldb, float beta, float* c,
+                  std::size_t ldc) const {
+        if (m_ == 0 || n == 0) return;
+        const bool worth_packing = n >= 2 && alpha != 0.0f && m_ * n * k_ >= 4096;
+#if defined(GANT_GEMM_X86_KERNELS)
+        if (worth_packing && kernel_ == active_sgemm_kernel()) {
+            if (kernel_ == sgemm_kernel::avx512)
+                return detail::packed_gemm<kernels::avx512>(ta_, tb, m_, n, k_, alpha, a_, lda_, b, ldb, beta, c, ldc,
+                                                            packed_.get());
+            if (kernel_ == sgemm_kernel::avx2)
+                return detail::packed_gemm<kernels::avx2>(ta_, tb, m_, n, k_, alpha, a_, lda_, b, ldb, beta, c, ldc,
+                                                          packed_.get());
+        }
+#else
+        (void)worth_packing;
+#endif
+        sgemm(ta_, tb, m_, n, k_, alpha, a_, lda_, b, ldb, beta, c, ldc);
+    }
+
+private:
+    template <class Kernel>
+    void pack_for(sgemm_kernel kernel) {
+        const std::size_t floats = detail::padded_rows<Kernel::mr>(m_) * k_;
+        if (floats > capacity_) {
+            packed_ = detail::packing_buffers::make(floats);
+            capacity_ = floats;
+        }
+        detail::pack_whole_a<Kernel::mr>(ta_, a_, lda_, m_, k_, packed_.get());
+        kernel_ = kernel;
+    }
+
+    bool ta_ = false;
+    std::size_t m_ = 0, k_ = 0, lda_ = 0;
+    const float* a_ = nullptr;
+    sgemm_kernel kernel_ = sgemm_kernel::openblas;
+    detail::packing_buffers::buffer packed_;
+    std::size_t capacity_ = 0;
+};
+
 }  // namespace gant::blas
