@@ -36,6 +36,35 @@ struct cpu_tf32 : gant::backend::cpu {
         for (auto& v : rb) v = round_to_tf32(v);
         gant::backend::cpu::gemm(ta, tb, m, n, k, alpha, ra.data(), lda, rb.data(), ldb, beta, c, ldc);
     }
+
+    /// The layers' left operand (a weight matrix prepared once per pass, backend::cpu's
+    /// pass_left_operand): here a rounded copy of op(A), multiplied through the gemm above so the
+    /// right operand is rounded too.
+    template <class T>
+    struct rounded_left {
+        std::vector<T> a;
+        blas::op ta = blas::op::none;
+        std::size_t m = 0, k = 0, lda = 0;
+
+        void prepare(blas::op op_a, std::size_t rows, std::size_t depth, const T* values, std::size_t ld) {
+            ta = op_a, m = rows, k = depth, lda = ld;
+            const std::size_t stored_rows = ta == blas::op::transpose ? k : m;
+            a.assign(values,
+                     values + (stored_rows == 0 ? 0 : (stored_rows - 1) * lda + (ta == blas::op::transpose ? m : k)));
+        }
+    };
+
+    template <class T>
+    static rounded_left<T>& pass_left_operand() {
+        thread_local rounded_left<T> operand;
+        return operand;
+    }
+
+    template <class T>
+    static void gemm(const rounded_left<T>& a, blas::op tb, std::size_t n, T alpha, const T* b, std::size_t ldb, T beta,
+                     T* c, std::size_t ldc) {
+        gemm(a.ta, tb, a.m, n, a.k, alpha, a.a.data(), a.lda, b, ldb, beta, c, ldc);  // rounds both operands
+    }
 };
 
 }  // namespace gant::cuda::testing
