@@ -125,9 +125,6 @@ public:
 #endif
     }
 
-    std::size_t rows() const { return m_; }
-    std::size_t depth() const { return k_; }
-
     /// C[m x n] = alpha * op(A) * op(B) + beta * C with this op(A).
     void multiply(bool tb, std::size_t n, float alpha, const float* b, std::size_t ldb, float beta, float* c,
                   std::size_t ldc) const {
