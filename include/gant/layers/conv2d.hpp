@@ -12,7 +12,8 @@
 //
 // Work is split over the batch on the thread pool. Each worker folds a few consecutive samples
 // into one GEMM (their columns side by side), because one sample of a small image gives a GEMM
-// too narrow to amortise the packing of W; `fold_columns` sets how wide. Weight and bias
+// too narrow to keep the kernel busy; `fold_columns` sets how wide. W (or W^T) is packed once
+// per pass and shared by every chunk (Backend::pass_left_operand). Weight and bias
 // gradients go into per-worker accumulators that are summed in worker order, so results are
 // bit-identical run to run for a fixed thread count.
 #include <algorithm>
