@@ -157,6 +157,10 @@ public:
         ops_.template initialize<host_generator_type>(generator_, initializer, init_rng_);
         ops_.template initialize<host_critic_type>(critic_, initializer, init_rng_);
         ema_.reset(generator_);
+        // The critic's reverse passes have ended before the generator's begin, so the two work in
+        // one set of adjoint buffers (nn/sequential.hpp, reverse_buffers). The EMA copy has its own.
+        if constexpr (requires { generator_.share_reverse_buffers(critic_); })
+            generator_.share_reverse_buffers(critic_);
         ensure_shape(no_scores_, 0, 1);
         configure_optimizers();
         if constexpr (Growth::grows) set_phase(growth_.at(growth_.images, Topology::levels));

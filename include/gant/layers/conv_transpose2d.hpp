@@ -35,6 +35,7 @@ public:
     using output_shape = shape<OutChannels, out_height, out_width>;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
 
     // Fans follow PyTorch, which reads dimension 1 of any conv weight as the fan-in; for a
     // transposed conv that is Cout*k*k, so init::pytorch_default and init::kaiming match PyTorch.

@@ -13,6 +13,7 @@ public:
     using output_shape = shape<Outputs>;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
 
     dense_impl()
         : weight_("weight", {Outputs, Inputs}, role::weight, Inputs, Outputs),

@@ -53,6 +53,7 @@ public:
     static constexpr bool couples_samples = Inner::couples_samples;
     static constexpr bool uses_batch_statistics = gant::uses_batch_statistics<Inner>();
     static constexpr bool second_order = Inner::second_order;
+    static constexpr bool reads_output = gant::reads_output<Inner>();  // y is passed through to Inner
 
     equalized_impl()
         : weight_(inner_.weight()), scale_(T(Gain::value() / std::sqrt(double(inner_.weight().fan_in)))) {}

@@ -28,6 +28,7 @@ public:
     using output_shape = In;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
     static constexpr std::size_t plane = In::size / Channels;  // elements per channel
 
     /// Run-time setting with WGAN-GP's default.

@@ -58,6 +58,7 @@ public:
     static constexpr bool couples_samples = true;
     static constexpr bool uses_batch_statistics = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
 
     /// Run-time setting with PGGAN's default.
     T epsilon = T(1e-8);

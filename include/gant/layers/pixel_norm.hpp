@@ -36,6 +36,7 @@ public:
     using output_shape = In;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
 
     /// Run-time setting with PGGAN's default.
     T epsilon = T(1e-8);

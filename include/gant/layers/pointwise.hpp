@@ -4,6 +4,11 @@
 //   tangent   ydot    = phi'(a) * adot
 //   reverse   abar    = phi'(a) * ybar + phi''(a) * adot * ydotbar
 //             adotbar = phi'(a) * ydotbar
+//
+// phi' and phi'' are written Fn::first(a, y) and Fn::second(a, y). An activation whose two
+// derivatives come out the same when handed y in place of a (Fn::derivatives_from_output) runs in
+// place in a network (nn/layer.hpp, runs_in_place): y overwrites a, and one activation buffer less
+// is stored. The values do not change by a bit.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -15,6 +20,18 @@
 
 namespace gant {
 
+namespace detail {
+/// Fn::derivatives_from_output when the function object states it; a user's activation that
+/// does not say is not run in place.
+template <class Fn>
+constexpr bool derivatives_from_output() {
+    if constexpr (requires { Fn::derivatives_from_output; })
+        return Fn::derivatives_from_output;
+    else
+        return false;
+}
+}  // namespace detail
+
 template <class In, class Fn, class T>
 class pointwise_impl : public stateless {
 public:
@@ -23,12 +40,18 @@ public:
     using output_shape = In;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool in_place = detail::derivatives_from_output<Fn>();  // x and y may be one tensor
 
     void forward(const tensor<T>& x, tensor<T>& y, const pass_context& ctx) {
         const T* a = x.data();
         T* out = y.data();
         each_slice(ctx, x.size(), [&](std::size_t b, std::size_t e) {
-            for (std::size_t i = b; i < e; ++i) out[i] = Fn::value(a[i]);
+            // In place, one pointer: with two that are equal GCC's run-time overlap check would
+            // take its scalar fallback loop.
+            if (a == out)
+                for (std::size_t i = b; i < e; ++i) out[i] = Fn::value(out[i]);
+            else
+                for (std::size_t i = b; i < e; ++i) out[i] = Fn::value(a[i]);
         });
     }
 
@@ -105,6 +128,8 @@ struct leaky {
     template <class T>
     struct with {
         static constexpr T slope = T(Num) / T(Den);
+        // a > 0 exactly when y > 0 unless the slope is negative, and phi'' is 0.
+        static constexpr bool derivatives_from_output = slope >= T(0);
         static T value(T a) {
             if constexpr (Num == 0) {
                 return a <= T(0) ? T(0) : a;  // NaN fails the test and passes through
@@ -126,6 +151,7 @@ struct leaky {
 struct tanh_fn {
     template <class T>
     struct with {
+        static constexpr bool derivatives_from_output = true;  // phi' and phi'' read y only
         static T value(T a) { return std::tanh(a); }
         static T first(T, T y) { return T(1) - y * y; }
         static T second(T, T y) { return T(-2) * y * (T(1) - y * y); }
@@ -135,6 +161,7 @@ struct tanh_fn {
 struct sigmoid_fn {
     template <class T>
     struct with {
+        static constexpr bool derivatives_from_output = true;  // phi' and phi'' read y only
         static T value(T a) { return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a)); }
         static T first(T, T y) { return y * (T(1) - y); }
         static T second(T, T y) { return y * (T(1) - y) * (T(1) - T(2) * y); }
@@ -144,6 +171,7 @@ struct sigmoid_fn {
 struct softplus_fn {
     template <class T>
     struct with {
+        static constexpr bool derivatives_from_output = false;  // phi' = sigmoid(a) is not recovered exactly from y
         static T value(T a) { return std::max(a, T(0)) + std::log1p(std::exp(-std::abs(a))); }
         static T first(T a, T) { return sigmoid_fn::with<T>::value(a); }
         static T second(T a, T) {
@@ -156,6 +184,7 @@ struct softplus_fn {
 struct identity_fn {
     template <class T>
     struct with {
+        static constexpr bool derivatives_from_output = true;  // phi' = 1, phi'' = 0
         static T value(T a) { return a; }
         static T first(T, T) { return T(1); }
         static T second(T, T) { return T(0); }

@@ -24,6 +24,7 @@ public:
     using output_shape = Out;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
 
     void forward(const tensor<T>& x, tensor<T>& y, const pass_context&) { Derived::apply(x, y); }
 

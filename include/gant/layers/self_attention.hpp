@@ -81,6 +81,7 @@ public:
     using output_shape = In;
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
+    static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
     static constexpr std::size_t attention_channels = reduced;
 
     self_attention_impl() : gamma_("gamma", {1}, role::shift) {

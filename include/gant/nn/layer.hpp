@@ -26,6 +26,10 @@
 //        static constexpr bool couples_samples;          batch statistics mix samples
 //        static constexpr bool second_order;             tangent rules are implemented
 //
+//    Two optional facts let a network store fewer activations (runs_in_place() below):
+//        static constexpr bool in_place;                 default false; see runs_in_place()
+//        static constexpr bool reads_output;             default true; see reads_output()
+//
 // Why the tangent rules: a gradient penalty needs d/dtheta of a function of grad_x D(x). With
 // v = dPenalty/dg held fixed, that equals d/dtheta of the directional derivative of D along v
 // (a JVP), so running primal and tangent forward and then back-propagating through both
@@ -79,6 +83,33 @@ constexpr bool uses_batch_statistics() {
         return L::uses_batch_statistics;
     else
         return L::couples_samples;
+}
+
+/// True when a network may give this layer one tensor as both x and y, so that forward overwrites
+/// its input with its output, and every later pass of the layer then receives that tensor, holding
+/// y, as x and y. The layer states it with `static constexpr bool in_place = true` only when all of
+/// its passes give the same results from y as from x: an element-wise activation whose derivatives
+/// follow from its output (ReLU, leaky ReLU with a non-negative slope, tanh, sigmoid). The network
+/// does it only where the layer before never reads its own output (reads_output() below), because
+/// that output is what gets overwritten. Saves one activation buffer per such layer.
+template <class L>
+constexpr bool runs_in_place() {
+    if constexpr (requires { L::in_place; })
+        return L::in_place;
+    else
+        return false;
+}
+
+/// False when none of the layer's passes reads its stored output y or output tangent ydot (they
+/// work from x, xdot and the adjoints), which a layer promises with
+/// `static constexpr bool reads_output = false`. The conservative default is true: an in-place
+/// layer after it would overwrite what it reads.
+template <class L>
+constexpr bool reads_output() {
+    if constexpr (requires { L::reads_output; })
+        return L::reads_output;
+    else
+        return true;
 }
 
 /// Base for layers without parameters or buffers.

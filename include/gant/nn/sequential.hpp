@@ -7,6 +7,7 @@
 // arguments name both layers, the shape produced and what was expected.
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -113,6 +114,36 @@ struct chain<I, Prev, In, T, B, type_list<Done...>, L, Rest...> {
 template <class InputShape, class T, class Backend, class... Layers>
 class network;
 
+/// The buffers a network's reverse passes work in: the adjoints of its activations and of their
+/// tangents, two of each, taken in turn (network::adjoint). They hold nothing from one call to
+/// the next (each reverse pass starts by copying in the adjoint of the output), so networks whose
+/// passes never run at the same time can work in one set: gan<...> gives its generator the
+/// critic's, because the critic's reverse pass has ended before the generator's begins. A network
+/// nested in another as a layer keeps its own (it runs inside the outer one's pass), and a copy of
+/// a network gets a new set, so that copies may run on other threads.
+template <class Batch>
+class reverse_buffers {
+    struct buffers {
+        std::array<Batch, 2> primal, tangent;
+    };
+
+public:
+    reverse_buffers() : set_(std::make_shared<buffers>()) {}
+    reverse_buffers(const reverse_buffers&) : reverse_buffers() {}
+    reverse_buffers& operator=(const reverse_buffers&) { return *this; }  // keeps its own set
+
+    /// From now on works in other's set (the one this held is freed unless shared further).
+    void share(const reverse_buffers& other) { set_ = other.set_; }
+
+    bool same_set(const reverse_buffers& other) const { return set_ == other.set_; }
+
+    Batch& primal(std::size_t i) { return set_->primal[i % 2]; }
+    Batch& tangent(std::size_t i) { return set_->tangent[i % 2]; }
+
+private:
+    std::shared_ptr<buffers> set_;
+};
+
 /// A list of layers applied in order; a layer descriptor itself.
 template <class... Layers>
 struct sequential {
@@ -155,6 +186,32 @@ public:
         return (true && ... && layer_type<I>::second_order);
     }(std::make_index_sequence<depth>{});
 
+    /// Which stored buffer holds activation i (0: the network's input, depth: its output).
+    /// Activation i + 1 shares activation i's buffer when layer i runs in place and the layer that
+    /// wrote activation i never reads it again (nn/layer.hpp: runs_in_place, reads_output); the
+    /// network's input is its own copy, so a first layer may overwrite it.
+    static constexpr std::array<std::size_t, depth + 1> activation_slot = []<std::size_t... I>(
+                                                                             std::index_sequence<I...>) {
+        constexpr std::array<bool, depth> shares{[] {
+            if constexpr (!runs_in_place<layer_type<I>>())
+                return false;
+            else if constexpr (I == 0)
+                return true;
+            else
+                return !reads_output<layer_type<I - 1>>();
+        }()...};
+        std::array<std::size_t, depth + 1> slot{};
+        for (std::size_t i = 0; i < depth; ++i) slot[i + 1] = shares[i] ? slot[i] : i + 1;
+        return slot;
+    }(std::make_index_sequence<depth>{});
+
+    /// How many activation buffers a forward pass fills: depth + 1 less one per in-place layer.
+    static constexpr std::size_t activation_buffers = [] {
+        std::size_t n = 1;
+        for (std::size_t i = 1; i <= depth; ++i) n += activation_slot[i] != activation_slot[i - 1];
+        return n;
+    }();
+
     template <std::size_t I>
     layer_type<I>& layer() { return std::get<I>(layers_); }
     template <std::size_t I>
@@ -164,10 +221,10 @@ public:
 
     const batch& forward(const batch& x, const pass_context& ctx = {}) {
         require_features(x, input_size, "the network input");
-        ensure_shape(act_[0], x.shape(0), input_size);
-        copy_batch(x, act_[0]);
+        ensure_shape(act(0), x.shape(0), input_size);
+        copy_batch(x, act(0));
         run_forward(ctx);
-        return act_[depth];
+        return act(depth);
     }
 
     /// Back-propagates dy (adjoint of the last forward's output). dx: input gradient, or null.
@@ -199,7 +256,7 @@ public:
         run_backward_paired(xbar, xdotbar, ctx);
     }
 
-    const batch& output() const { return act_[depth]; }
+    const batch& output() const { return act(depth); }
     const batch& tangent_output() const { return tan_[depth]; }
 
     // ---- the layer contract, so a network nests inside another ----------------------------
@@ -207,7 +264,7 @@ public:
     void forward(const batch& x, batch& y, const pass_context& ctx) {
         forward(x, ctx);
         ensure_shape(y, x.shape(0), output_size);
-        copy_batch(act_[depth], y);
+        copy_batch(act(depth), y);
     }
     void backward(const batch&, const batch&, const batch& dy, batch* dx, bool accumulate,
                   const pass_context& ctx) {
@@ -238,6 +295,18 @@ public:
         visit_parameters([](auto& p) { p.zero_grad(); });
     }
 
+    /// Works the reverse passes in other's buffers from now on (reverse_buffers): for two
+    /// networks whose passes never overlap, such as a GAN's generator and critic.
+    template <class Other>
+    void share_reverse_buffers(Other& other) {
+        reverse_.share(other.reverse_work_buffers());
+    }
+    template <class Other>
+    bool shares_reverse_buffers_with(const Other& other) const {
+        return reverse_.same_set(other.reverse_work_buffers());
+    }
+    const reverse_buffers<batch>& reverse_work_buffers() const { return reverse_; }
+
     std::size_t parameter_count() {
         std::size_t n = 0;
         visit_parameters([&](auto& p) { n += p.size(); });
@@ -255,11 +324,11 @@ private:
     }
 
     void run_forward(const pass_context& ctx) {
-        const std::size_t n = act_[0].shape(0);
+        const std::size_t n = act(0).shape(0);
         each_forward([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
-            ensure_shape(act_[I + 1], n, layer_type<I>::output_shape::size);
-            std::get<I>(layers_).forward(act_[I], act_[I + 1], ctx);
+            ensure_shape(act(I + 1), n, layer_type<I>::output_shape::size);
+            std::get<I>(layers_).forward(act(I), act(I + 1), ctx);
         }, std::make_index_sequence<depth>{});
     }
 
@@ -275,7 +344,7 @@ private:
                 ensure_shape(*dx, n, input_size);
                 target = dx;
             }
-            std::get<I>(layers_).backward(act_[I], act_[I + 1], adjoint(I + 1), target, accumulate, ctx);
+            std::get<I>(layers_).backward(act(I), act(I + 1), adjoint(I + 1), target, accumulate, ctx);
         }, std::make_index_sequence<depth>{});
     }
 
@@ -284,7 +353,7 @@ private:
         each_forward([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
             ensure_shape(tan_[I + 1], n, layer_type<I>::output_shape::size);
-            std::get<I>(layers_).forward_tangent(act_[I], act_[I + 1], tan_[I], tan_[I + 1], ctx);
+            std::get<I>(layers_).forward_tangent(act(I), act(I + 1), tan_[I], tan_[I + 1], ctx);
         }, std::make_index_sequence<depth>{});
     }
 
@@ -305,7 +374,7 @@ private:
                 pbar = xbar;
                 tbar = xdotbar;
             }
-            std::get<I>(layers_).backward_paired(act_[I], act_[I + 1], tan_[I], tan_[I + 1], adjoint(I + 1),
+            std::get<I>(layers_).backward_paired(act(I), act(I + 1), tan_[I], tan_[I + 1], adjoint(I + 1),
                                                  tangent_adjoint(I + 1), pbar, tbar, ctx);
         }, std::make_index_sequence<depth>{});
     }
@@ -314,17 +383,22 @@ private:
     // caller's dx). A reverse pass reads the adjoint of a layer's output and writes that of its
     // input, and never looks at it again, so two buffers taken in turn hold every adjoint of one
     // pass: adjoint(i) and adjoint(i + 1) are always different buffers. The forward activations
-    // and tangents stay one buffer each, because the reverse passes read all of them. The cost is
-    // a buffer resized between layers; its capacity is kept, so steady-state steps still allocate
-    // nothing (measured savings: docs/performance.md, "What would close the gap", item 5).
-    batch& adjoint(std::size_t i) { return grad_[i % 2]; }
-    batch& tangent_adjoint(std::size_t i) { return tgrad_[i % 2]; }
+    // and tangents are kept until the next forward, because the reverse passes read them. The cost
+    // is a buffer resized between layers; its capacity is kept, so steady-state steps still
+    // allocate nothing (measured savings: docs/performance.md, "What would close the gap", item 5).
+    batch& adjoint(std::size_t i) { return reverse_.primal(i); }
+    batch& tangent_adjoint(std::size_t i) { return reverse_.tangent(i); }
+
+    // Activation i (the input of layer i; depth: the network's output) in its buffer: an in-place
+    // layer's output is in its input's buffer (activation_slot). Tangents are never shared: the
+    // paired reverse pass of a curved activation (tanh) reads its input tangent next to its output.
+    batch& act(std::size_t i) { return act_[activation_slot[i]]; }
+    const batch& act(std::size_t i) const { return act_[activation_slot[i]]; }
 
     layers layers_{};
-    std::array<batch, depth + 1> act_{};  // act_[i]: input of layer i (act_[depth]: output)
+    std::array<batch, depth + 1> act_{};  // storage of the activations, see act()
     std::array<batch, depth + 1> tan_{};  // tangents of the activations
-    std::array<batch, 2> grad_{};         // adjoints of the activations, see adjoint()
-    std::array<batch, 2> tgrad_{};        // adjoints of the tangents, see tangent_adjoint()
+    reverse_buffers<batch> reverse_;      // adjoints of the activations and tangents, see adjoint()
 };
 
 }  // namespace gant

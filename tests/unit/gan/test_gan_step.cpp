@@ -44,6 +44,30 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deterministic_for_a_seed, Model, families) {
     BOOST_TEST((a != c));
 }
 
+// The generator works in the critic's adjoint buffers (nn/sequential.hpp, reverse_buffers): the
+// weights after a few steps are those of a gan whose generator has a set of its own, bit for bit.
+BOOST_AUTO_TEST_CASE_TEMPLATE(generator_works_in_the_critics_reverse_buffers, Model, families) {
+    auto h = Model::default_hyper_parameters();
+    h.batch = 16;
+    Model shared(h, 5), separate(h, 5);
+    BOOST_TEST(shared.generator().shares_reverse_buffers_with(shared.critic()));
+    BOOST_TEST(!shared.ema_generator().shares_reverse_buffers_with(shared.generator()));
+    separate.generator().share_reverse_buffers(separate.ema_generator());  // the EMA copy's own set
+    BOOST_TEST(!separate.generator().shares_reverse_buffers_with(separate.critic()));
+    auto weights = [](Model& m) {
+        rng data(5, 99);
+        for (int i = 0; i < 4; ++i)
+            m.train_step([&](tensor<typename Model::scalar>& b) {
+                for (auto& v : b) v = typename Model::scalar(data.normal());
+            });
+        std::vector<double> w;
+        m.critic().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
+        m.generator().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
+        return w;
+    };
+    BOOST_TEST((weights(shared) == weights(separate)));
+}
+
 BOOST_AUTO_TEST_CASE(weight_clip_bounds_critic) {
     using model = gan<toy, loss::wasserstein, lipschitz::weight_clip>;
     auto h = model::default_hyper_parameters();

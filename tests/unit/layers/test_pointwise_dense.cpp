@@ -1,8 +1,12 @@
 #define BOOST_TEST_MODULE gant_basic_layers
 #include <boost/test/unit_test.hpp>
 
+#include "gant/layers/batch_norm.hpp"
+#include "gant/layers/conv2d.hpp"
 #include "gant/layers/dense.hpp"
+#include "gant/layers/layer_norm.hpp"
 #include "gant/layers/pointwise.hpp"
+#include "gant/layers/reshape.hpp"
 #include "support/gradcheck.hpp"
 #include "unit/layers/two_threads.hpp"
 
@@ -183,3 +187,146 @@ BOOST_AUTO_TEST_CASE(closed_form_second_order_one_hidden_layer) {
                        boost::test_tools::tolerance(1e-12));
     }
 }
+
+// ---- activations in place -------------------------------------------------------------------
+
+namespace {
+
+// The same phi, phi' and phi'' as Fn, but not declared computable from the output, so a network
+// stores its input separately: the reference for the in-place networks below.
+template <class Fn>
+struct stored_input {
+    template <class T>
+    struct with : Fn::template with<T> {
+        static constexpr bool derivatives_from_output = false;
+    };
+};
+constexpr char stored_input_name[] = "stored_input";
+template <class Fn>
+using kept = activation<stored_input<Fn>, stored_input_name>;
+
+// Every kind of neighbour an activation can have: first layer, after layers that do not read
+// their output (conv2d, batch_norm, layer_norm, dense), after an activation (which reads its own
+// output, so no sharing), a negative slope (a > 0 no longer follows from y > 0), a user's
+// activation that does not say (softplus says no), and the last layer.
+template <class Tanh, class Leaky, class Relu, class Sigmoid, class Tanh2, class Identity>
+using mixed_net = network<shape<2, 5, 5>, float, backend::cpu, Tanh, conv2d<2, 3, 3, 1, 1>, batch_norm<3>, Leaky,
+                          conv2d<3, 4, 3, 2, 1>, layer_norm<4>, Relu, flatten, dense<36, 6>, Sigmoid, Tanh2,
+                          leaky_relu<-1, 5>, softplus, dense<6, 1>, Identity>;
+using shared_net = mixed_net<gant::tanh, leaky_relu<>, relu, sigmoid, gant::tanh, identity>;
+using separate_net = mixed_net<kept<fn::tanh_fn>, kept<fn::leaky<1, 5>>, kept<fn::leaky<0, 1>>, kept<fn::sigmoid_fn>,
+                               kept<fn::tanh_fn>, kept<fn::identity_fn>>;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(in_place_activations)
+
+BOOST_AUTO_TEST_CASE(which_activations_share_their_input_buffer) {
+    // Layers 0 (tanh, first), 3 (leaky after batch_norm), 6 (relu after layer_norm), 9 (sigmoid
+    // after dense) and 14 (identity after dense) run in place; 10 (tanh after sigmoid), 11
+    // (negative slope) and 12 (softplus) do not.
+    constexpr auto slot = shared_net::activation_slot;
+    static_assert(shared_net::depth == 15);
+    for (std::size_t i : {0, 3, 6, 9, 14}) BOOST_TEST(slot[i + 1] == slot[i], "layer " << i);
+    for (std::size_t i : {1, 2, 4, 5, 7, 8, 10, 11, 12, 13}) BOOST_TEST(slot[i + 1] != slot[i], "layer " << i);
+    static_assert(shared_net::activation_buffers == 16 - 5);
+    static_assert(separate_net::activation_buffers == 16);
+}
+
+// Sharing a buffer must not change a bit of any pass: forward, backward, the tangent and the
+// paired reverse pass (the gradient penalty's), with parameter gradients after each reverse pass.
+BOOST_AUTO_TEST_CASE(shared_buffers_give_the_same_bits_in_every_pass) {
+    constexpr std::size_t batch = 7, features = 2 * 5 * 5;
+    rng r(11);
+    tensor<float> x({batch, features}), xdot({batch, features}), ybar({batch, 1}), ydotbar({batch, 1});
+    for (auto* t : {&x, &xdot, &ybar, &ydotbar})
+        for (auto& v : *t) v = float(1.5 * r.normal());
+    auto run = [&](auto net) {
+        rng init(12);
+        net.visit_parameters([&](parameter<float>& p) {
+            for (auto& v : p.value) v = float(0.5 * init.normal());
+        });
+        std::vector<std::vector<float>> out;  // every result and gradient, flattened
+        auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
+        auto grads = [&] { net.visit_parameters([&](parameter<float>& p) { keep(p.grad); }); };
+        keep(net.forward(x));
+        tensor<float> dx, xbar, xdotbar;
+        net.zero_grad();
+        net.backward(ybar, &dx);
+        keep(dx);
+        grads();
+        keep(net.forward_tangent(xdot));
+        net.zero_grad();
+        net.backward_paired(ybar, ydotbar, &xbar, &xdotbar);
+        keep(xbar);
+        keep(xdotbar);
+        grads();
+        return out;
+    };
+    const auto shared = run(shared_net{}), separate = run(separate_net{});
+    BOOST_TEST_REQUIRE(shared.size() == separate.size());
+    for (std::size_t k = 0; k < shared.size(); ++k) {
+        BOOST_TEST((shared[k] == separate[k]), "result " << k << " differs");
+        bool finite = true;
+        for (float v : shared[k]) finite = finite && std::isfinite(v);
+        BOOST_TEST(finite, "result " << k << " is not finite");
+    }
+}
+
+// Two networks working in one set of adjoint buffers (as a gan's generator and critic do) give
+// what each gives alone, whatever ran in between; a copy works in a set of its own.
+BOOST_AUTO_TEST_CASE(networks_sharing_reverse_buffers_give_the_same_bits) {
+    using first_net = network<shape<2, 5, 5>, float, backend::cpu, conv2d<2, 3, 3, 1, 1>, leaky_relu<>, flatten,
+                              dense<75, 4>, gant::tanh>;
+    using second_net = shared_net;
+    rng r(21);
+    auto filled = [&](std::size_t rows, std::size_t cols) {
+        tensor<float> t({rows, cols});
+        for (auto& v : t) v = float(r.normal());
+        return t;
+    };
+    const tensor<float> x1 = filled(3, 50), dy1 = filled(3, 4), x2 = filled(5, 50), xdot2 = filled(5, 50),
+                        ybar2 = filled(5, 1), ydotbar2 = filled(5, 1);
+    auto init = [](auto& net, std::uint64_t seed) {
+        rng g(seed);
+        net.visit_parameters([&](parameter<float>& p) {
+            for (auto& v : p.value) v = float(0.5 * g.normal());
+        });
+    };
+    // The first network's backward, the second's paired pass, then the first's backward again.
+    auto run = [&](first_net& a, second_net& b) {
+        std::vector<std::vector<float>> out;
+        auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
+        tensor<float> dx, xbar, xdotbar;
+        for (int round = 0; round < 2; ++round) {
+            a.forward(x1);
+            a.backward(dy1, &dx);
+            keep(dx);
+            if (round == 0) {
+                b.forward(x2);
+                b.forward_tangent(xdot2);
+                b.backward_paired(ybar2, ydotbar2, &xbar, &xdotbar);
+                keep(xbar);
+                keep(xdotbar);
+            }
+        }
+        a.visit_parameters([&](parameter<float>& p) { keep(p.grad); });
+        b.visit_parameters([&](parameter<float>& p) { keep(p.grad); });
+        return out;
+    };
+    first_net a1, a2;
+    second_net b1, b2;
+    init(a1, 1), init(a2, 1), init(b1, 2), init(b2, 2);
+    a2.share_reverse_buffers(b2);
+    BOOST_TEST(a2.shares_reverse_buffers_with(b2));
+    BOOST_TEST(!a1.shares_reverse_buffers_with(b1));
+    const auto alone = run(a1, b1), shared = run(a2, b2);
+    BOOST_TEST_REQUIRE(alone.size() == shared.size());
+    for (std::size_t k = 0; k < alone.size(); ++k) BOOST_TEST((alone[k] == shared[k]), "result " << k << " differs");
+
+    const first_net copy = a2;  // may run on another thread: must not work in a2's buffers
+    BOOST_TEST(!copy.shares_reverse_buffers_with(a2));
+    BOOST_TEST(!copy.shares_reverse_buffers_with(b2));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
