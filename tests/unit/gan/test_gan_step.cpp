@@ -15,11 +15,10 @@
 using namespace gant;
 using toy = topology::mlp<shape<2>, shape<2>, 16, 2>;
 
+// Trains m for `steps` steps on normal noise drawn from `seed`; returns the critic's weights,
+// then the generator's.
 template <class Model>
-std::vector<double> weights_after(std::size_t steps, std::uint64_t seed) {
-    auto h = Model::default_hyper_parameters();
-    h.batch = 16;
-    Model m(h, seed);
+std::vector<double> trained_weights(Model& m, std::size_t steps, std::uint64_t seed) {
     rng data(seed, 99);
     for (std::size_t i = 0; i < steps; ++i)
         m.train_step([&](tensor<typename Model::scalar>& b) {
@@ -29,6 +28,14 @@ std::vector<double> weights_after(std::size_t steps, std::uint64_t seed) {
     m.critic().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
     m.generator().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
     return w;
+}
+
+template <class Model>
+std::vector<double> weights_after(std::size_t steps, std::uint64_t seed) {
+    auto h = Model::default_hyper_parameters();
+    h.batch = 16;
+    Model m(h, seed);
+    return trained_weights(m, steps, seed);
 }
 
 using families = std::tuple<gan<toy, loss::non_saturating>, gan<toy, loss::minimax>, gan<toy, loss::least_squares>,
@@ -54,18 +61,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(generator_works_in_the_critics_reverse_buffers, Mo
     BOOST_TEST(!shared.ema_generator().shares_reverse_buffers_with(shared.generator()));
     separate.generator().share_reverse_buffers(separate.ema_generator());  // the EMA copy's own set
     BOOST_TEST(!separate.generator().shares_reverse_buffers_with(separate.critic()));
-    auto weights = [](Model& m) {
-        rng data(5, 99);
-        for (int i = 0; i < 4; ++i)
-            m.train_step([&](tensor<typename Model::scalar>& b) {
-                for (auto& v : b) v = typename Model::scalar(data.normal());
-            });
-        std::vector<double> w;
-        m.critic().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
-        m.generator().visit_parameters([&](auto& p) { w.insert(w.end(), p.value.begin(), p.value.end()); });
-        return w;
-    };
-    BOOST_TEST((weights(shared) == weights(separate)));
+    BOOST_TEST((trained_weights(shared, 4, 5) == trained_weights(separate, 4, 5)));
 }
 
 BOOST_AUTO_TEST_CASE(weight_clip_bounds_critic) {
