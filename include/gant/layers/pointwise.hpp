@@ -46,12 +46,7 @@ public:
         const T* a = x.data();
         T* out = y.data();
         each_slice(ctx, x.size(), [&](std::size_t b, std::size_t e) {
-            // In place, one pointer: with two that are equal GCC's run-time overlap check would
-            // take its scalar fallback loop.
-            if (a == out)
-                for (std::size_t i = b; i < e; ++i) out[i] = Fn::value(out[i]);
-            else
-                for (std::size_t i = b; i < e; ++i) out[i] = Fn::value(a[i]);
+            for (std::size_t i = b; i < e; ++i) out[i] = Fn::value(a[i]);  // a == out when run in place
         });
     }
 

@@ -297,15 +297,14 @@ public:
 
     /// Works the reverse passes in other's buffers from now on (reverse_buffers): for two
     /// networks whose passes never overlap, such as a GAN's generator and critic.
-    template <class Other>
-    void share_reverse_buffers(Other& other) {
-        reverse_.share(other.reverse_work_buffers());
+    template <class... Other>
+    void share_reverse_buffers(const network<Other...>& other) {
+        reverse_.share(other.reverse_);
     }
-    template <class Other>
-    bool shares_reverse_buffers_with(const Other& other) const {
-        return reverse_.same_set(other.reverse_work_buffers());
+    template <class... Other>
+    bool shares_reverse_buffers_with(const network<Other...>& other) const {
+        return reverse_.same_set(other.reverse_);
     }
-    const reverse_buffers<batch>& reverse_work_buffers() const { return reverse_; }
 
     std::size_t parameter_count() {
         std::size_t n = 0;
@@ -314,6 +313,9 @@ public:
     }
 
 private:
+    template <class, class, class, class...>
+    friend class network;  // share_reverse_buffers and shares_reverse_buffers_with read another network's reverse_
+
     template <class F, std::size_t... I>
     static void each_forward(F&& f, std::index_sequence<I...>) {
         (f(std::integral_constant<std::size_t, I>{}), ...);
