@@ -156,7 +156,8 @@ public:
         const gant::topology::initializer_t<Topology> initializer{};
         ops_.template initialize<host_generator_type>(generator_, initializer, init_rng_);
         ops_.template initialize<host_critic_type>(critic_, initializer, init_rng_);
-        ema_.reset(generator_);
+        // The moving average is a second generator: it exists only while EMA is on.
+        if (h_.ema) ema_.reset(generator_);
         // The critic's reverse passes have ended before the generator's begin, so the two work in
         // one set of adjoint buffers (nn/sequential.hpp, reverse_buffers). The EMA copy has its own.
         if constexpr (requires { generator_.share_reverse_buffers(critic_); })
@@ -238,7 +239,9 @@ public:
 
     generator_type& generator() { return generator_; }
     critic_type& critic() { return critic_; }
-    generator_type& ema_generator() { return ema_.network(); }
+    /// The generator samples come from: the moving average of the generator's weights when EMA
+    /// is on; with EMA off there is no average, and this is generator() itself.
+    generator_type& ema_generator() { return h_.ema ? ema_.network() : generator_; }
     Loss& loss() { return loss_; }
     Lipschitz& lipschitz() { return lipschitz_; }
     const hyper_parameters& hyper() const { return h_; }
@@ -257,17 +260,19 @@ public:
         phase_ = pt;
         growth::set_phase(generator_, pt);
         growth::set_phase(critic_, pt);
-        growth::set_phase(ema_.network(), pt);
+        if (ema_.active()) growth::set_phase(ema_.network(), pt);
     }
 
     /// Changes run-time magnitudes; optimiser state is kept, learning rates and betas follow.
-    /// Switching the EMA on restarts it from the generator's current weights.
+    /// Switching the EMA on restarts it from the generator's current weights; switching it off
+    /// frees the average.
     /// Throws std::invalid_argument (and changes nothing) when a field is out of range (check()).
     void set_hyper_parameters(const hyper_parameters& h) {
         gant::check(h);
         const bool kind_changed = h.optimizer != h_.optimizer;
         // An average switched on now starts at today's weights, not at the initial ones.
         if (h.ema && !h_.ema) ema_.reset(generator_);
+        if (!h.ema && h_.ema) ema_.release();
         h_ = h;
         if (kind_changed) configure_optimizers();
         else {

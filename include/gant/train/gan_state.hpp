@@ -9,9 +9,10 @@
 //   export_generator(model, "generator.gant");              // EMA weights when EMA is on
 //   load_generator(generator_network, "generator.gant");
 //
-// What is saved: both networks' parameters and buffers, the EMA generator, the state of the
-// optimiser rule in use for each player (its step count and moment tensors), every random stream
-// of the gan (init, latent codes, penalty interpolation) and the step counter; plus a
+// What is saved: both networks' parameters and buffers, the EMA generator (with EMA off, the
+// generator again, which a load checks and skips), the state of the optimiser rule in use for
+// each player (its step count and moment tensors), every random stream of the gan (init, latent
+// codes, penalty interpolation) and the step counter; plus a
 // configuration description (scalar type, shapes, policy names, every layer's name and tensor
 // shapes, the optimiser rule) that a load compares entry by entry, naming the first difference.
 // Run-time magnitudes (learning rates, lambda, n_critic, ...) are not part of the state: the caller
@@ -69,6 +70,7 @@ struct tensor_slot {
     std::vector<std::uint64_t> dims;
     T* data;
     std::uint64_t count;
+    bool restore = true;  // false: a load checks the record but leaves *data as it is
 };
 
 /// Everything a file holds for one object, as pointers into that object.
@@ -109,9 +111,10 @@ inline std::vector<std::uint64_t> dims_of(const std::vector<std::size_t>& shape,
 
 /// Adds `net`'s parameters and buffers as records "<prefix>/<layer path>/<tensor name>"; with
 /// `with_config`, also its description under `label` ("critic layer 3 weight" -> "128x64x4x4").
+/// Without `restore`, a load checks these records but does not copy them into `net`.
 template <class Net, class T>
 void describe_network(Net& net, const std::string& label, const std::string& prefix, state_layout<T>& out,
-                      bool with_config) {
+                      bool with_config, bool restore = true) {
     if (with_config)
         out.config.emplace_back(label + " layers", std::to_string(network_io::top_level_layers<Net>()));
     network_io::visit_layers_named(net, [&](const std::string& path, const std::string& name, const std::string& output,
@@ -124,7 +127,8 @@ void describe_network(Net& net, const std::string& label, const std::string& pre
         auto add = [&](auto& t) {  // a parameter<T> or a buffer<T>
             auto dims = dims_of(t.shape, t.size());
             if (with_config) out.config.emplace_back(clean(key + " " + t.name), dims_text(dims));
-            out.tensors.push_back({prefix + "/" + record_path + "/" + t.name, std::move(dims), t.data(), t.size()});
+            out.tensors.push_back(
+                {prefix + "/" + record_path + "/" + t.name, std::move(dims), t.data(), t.size(), restore});
         };
         layer.visit_parameters([&](parameter<T>& p) { add(p); });
         layer.visit_buffers([&](buffer<T>& b) { add(b); });
@@ -163,7 +167,12 @@ state_layout<typename Gan::scalar> describe_gan(Gan& g) {
                   {"growth", clean(policy_name<typename Gan::growth_type>())}};
     describe_network(g.generator(), "generator", "generator", out, true);
     describe_network(g.critic(), "critic", "critic", out, true);
-    describe_network(g.ema_generator(), "ema generator", "ema", out, false);
+    // The EMA records are always there, so that one file format serves both settings. With EMA
+    // off there is no average: they hold the generator's weights (where switching the average on
+    // would start it), and a load checks them but restores nothing from them, so that a file
+    // saved with EMA on never writes its average into a generator resumed with EMA off.
+    const bool ema_on = g.hyper().ema;
+    describe_network(ema_on ? g.ema_generator() : g.generator(), "ema generator", "ema", out, false, ema_on);
     describe_optimizer(g.generator_optimizer(), g.generator(), "generator", out);
     describe_optimizer(g.critic_optimizer(), g.critic(), "critic", out);
     g.visit_random_streams([&](const char* name, rng& r) { out.streams.emplace_back(std::string("rng/") + name, &r); });
@@ -292,7 +301,7 @@ validated_load<T> validate(const reader& r, state_layout<T>& layout, std::initia
         if (const auto bad = first_nonfinite<T>(record))
             r.fail("record '" + t.record + "' holds a non-finite value (NaN or infinity) at element " +
                    std::to_string(*bad) + "; a gant checkpoint is only written from a finite state");
-        v.tensors.emplace_back(&record, t.data);
+        if (t.restore) v.tensors.emplace_back(&record, t.data);
         known.insert(t.record);
     }
     for (const auto& [name, target] : layout.counters) {

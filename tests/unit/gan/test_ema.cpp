@@ -2,6 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "gant/gan.hpp"
@@ -106,8 +108,9 @@ BOOST_AUTO_TEST_CASE(ema_off_samples_come_from_the_generator) {
     const tensor<float> z = latent_codes<float>(6, 3, 4);
     const tensor<float> sample = m.generate(z);
     BOOST_TEST((sample == m.generator().forward(z)));
-    BOOST_TEST((flat(m.ema_generator()) == initial));  // never updated while off
     BOOST_TEST((flat(m.generator()) != initial));
+    // Off, there is no average (no second generator's memory): samples come from the generator.
+    BOOST_TEST(&m.ema_generator() == &m.generator());
 
     rng r(5, 5);
     const tensor<float>& drawn = m.sample(4, r);
@@ -156,6 +159,76 @@ BOOST_AUTO_TEST_CASE(switched_on_at_run_time) {
     h.ema_decay = 0.9;
     m.set_hyper_parameters(h);
     BOOST_TEST((flat(m.ema_generator()) == before));
+}
+
+// Switched off, the average is freed; switched on again, it starts afresh from the weights of
+// that moment, not from where it stood when it was switched off.
+BOOST_AUTO_TEST_CASE(switched_off_and_on_again) {
+    auto h = model<double>::default_hyper_parameters();
+    h.batch = 8;
+    h.ema = true;
+    h.ema_decay = 0.5;
+    model<double> m(h, 9);
+    rng data(9, 7);
+    for (int i = 0; i < 3; ++i) step(m, data);
+    BOOST_TEST(&m.ema_generator() != &m.generator());
+    BOOST_TEST((flat(m.ema_generator()) != flat(m.generator())));
+
+    h.ema = false;
+    m.set_hyper_parameters(h);
+    BOOST_TEST(&m.ema_generator() == &m.generator());
+    for (int i = 0; i < 2; ++i) step(m, data);  // no average to update while off
+
+    h.ema = true;
+    m.set_hyper_parameters(h);
+    BOOST_TEST(&m.ema_generator() != &m.generator());
+    BOOST_TEST((flat(m.ema_generator()) == flat(m.generator())));
+    std::vector<std::vector<double>> trajectory{flat(m.generator())};
+    for (int i = 0; i < 2; ++i) {
+        step(m, data);
+        trajectory.push_back(flat(m.generator()));
+    }
+    BOOST_TEST(relative_difference(flat(m.ema_generator()), closed_form(trajectory, 0.5)) < 1e-13);
+}
+
+// gant::ema on its own: no average until reset(), none after release(), and its copies are deep.
+BOOST_AUTO_TEST_CASE(ema_holds_an_average_only_between_reset_and_release) {
+    using net = model<double>::generator_type;
+    net source;
+    rng init(2, 1);
+    source.visit_parameters([&](parameter<double>& p) {
+        for (auto& v : p.value) v = init.normal();
+    });
+    ema<net> average;
+    BOOST_TEST(!average.active());
+    BOOST_CHECK_THROW(average.network(), std::logic_error);
+    BOOST_CHECK_THROW(average.update(source, 0.5), std::logic_error);
+
+    average.reset(source);
+    BOOST_TEST(average.active());
+    BOOST_TEST((flat(average.network()) == flat(source)));
+    ema<net> copy = average;
+    BOOST_TEST(&copy.network() != &average.network());
+    const auto start = flat(source);
+    source.visit_parameters([&](parameter<double>& p) {
+        for (auto& v : p.value) v += 1.0;
+    });
+    average.update(source, 0.5);
+    BOOST_TEST((flat(copy.network()) == start));  // the copy kept its own average
+    auto expected = start;
+    for (auto& v : expected) v += 0.5;
+    BOOST_TEST(relative_difference(flat(average.network()), expected) < 1e-15);
+
+    ema<net> moved = std::move(average);
+    moved.update(source, 0.5);  // the pointer tables moved with the average
+    for (auto& v : expected) v += 0.25;
+    BOOST_TEST(relative_difference(flat(moved.network()), expected) < 1e-15);
+
+    moved.release();
+    BOOST_TEST(!moved.active());
+    BOOST_CHECK_THROW(moved.update(source, 0.5), std::logic_error);
+    copy = moved;  // assigning an empty one empties
+    BOOST_TEST(!copy.active());
 }
 
 // Buffers (batch-norm running statistics) are copied, not averaged.

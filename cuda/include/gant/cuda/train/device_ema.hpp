@@ -45,6 +45,16 @@ public:
         require_count(buffers_, k, "buffers", "reset");
     }
 
+    /// Drops the average and its device memory; active() is false until the next reset().
+    void release() {
+        average_.reset();
+        params_.clear();
+        buffers_.clear();
+    }
+
+    /// Whether there is an average (reset() was called, release() was not since).
+    bool active() const { return average_ != nullptr; }
+
     /// One step of the average towards `source`'s weights; its buffers are copied.
     void update(Net& source, double decay) {
         if (!average_)
