@@ -39,6 +39,16 @@ void step(Model& m, rng& data) {
     });
 }
 
+/// A gan with EMA on at `decay`, batch 8.
+template <class T>
+model<T> averaging_model(double decay, std::uint64_t seed) {
+    auto h = model<T>::default_hyper_parameters();
+    h.batch = 8;
+    h.ema = true;
+    h.ema_decay = decay;
+    return model<T>(h, seed);
+}
+
 template <class T>
 tensor<T> latent_codes(std::size_t n, std::size_t size, std::uint64_t seed) {
     rng r(seed, 0);
@@ -122,11 +132,7 @@ BOOST_AUTO_TEST_CASE(ema_on_matches_the_closed_form_double) { check_closed_form<
 BOOST_AUTO_TEST_CASE(ema_on_matches_the_closed_form_float) { check_closed_form<float>(1e-6); }
 
 BOOST_AUTO_TEST_CASE(decay_zero_is_the_weights) {
-    auto h = model<float>::default_hyper_parameters();
-    h.batch = 8;
-    h.ema = true;
-    h.ema_decay = 0.0;
-    model<float> m(h, 3);
+    model<float> m = averaging_model<float>(0.0, 3);
     rng data(3, 7);
     for (int i = 0; i < 4; ++i) {
         step(m, data);
@@ -164,11 +170,8 @@ BOOST_AUTO_TEST_CASE(switched_on_at_run_time) {
 // Switched off, the average is freed; switched on again, it starts afresh from the weights of
 // that moment, not from where it stood when it was switched off.
 BOOST_AUTO_TEST_CASE(switched_off_and_on_again) {
-    auto h = model<double>::default_hyper_parameters();
-    h.batch = 8;
-    h.ema = true;
-    h.ema_decay = 0.5;
-    model<double> m(h, 9);
+    model<double> m = averaging_model<double>(0.5, 9);
+    auto h = m.hyper();
     rng data(9, 7);
     for (int i = 0; i < 3; ++i) step(m, data);
     BOOST_TEST(&m.ema_generator() != &m.generator());

@@ -131,6 +131,15 @@ struct gaussian_data {
     void load(const checkpoint_extra& e) { r.set_state(e.get_rng_state("data")); }
 };
 
+/// A gan trained for `steps` steps on gaussian_data from `seed`, the seed of its own streams too.
+template <class Model>
+Model trained_on_gaussians(const hyper_parameters& h, std::uint64_t seed, int steps) {
+    Model m(h, seed);
+    gaussian_data<float> d(seed);
+    for (int i = 0; i < steps; ++i) m.train_step(d);
+    return m;
+}
+
 /// Random 28x28 images fed through data::batch_source (state saved with set_source_state).
 struct image_data {
     static const data::image_dataset<float>& dataset() {
@@ -434,9 +443,7 @@ BOOST_AUTO_TEST_CASE(resume_across_ema_settings) {
         BOOST_TEST_CONTEXT("saved with EMA " << (saved_with_ema ? "on" : "off")) {
             auto h = small_hyper<model>(4);
             h.ema = saved_with_ema;
-            model saved(h, 3);
-            gaussian_data<float> d(3);
-            for (int i = 0; i < 4; ++i) saved.train_step(d);
+            model saved = trained_on_gaussians<model>(h, 3, 4);
             save_checkpoint(saved, dir / "c.gant");
             const auto generator = flat_parameters(0.0f, saved.generator());
             const auto average = flat_parameters(0.0f, saved.ema_generator());
@@ -474,9 +481,7 @@ BOOST_AUTO_TEST_CASE(export_generator_uses_ema_weights_when_ema_is_on) {
     for (bool ema : {true, false}) {
         auto h = small_hyper<model>(4);
         h.ema = ema;
-        model m(h, 2);
-        gaussian_data<float> d(2);
-        for (int i = 0; i < 3; ++i) m.train_step(d);
+        model m = trained_on_gaussians<model>(h, 2, 3);
         export_generator(m, dir / "g.gant");
 
         model::generator_type net;
