@@ -29,6 +29,7 @@ public:
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
     static constexpr bool reads_output = false;  // its passes read x, never y: an activation may overwrite y
+    static constexpr bool backward_in_place = true;  // normalize::backward reads a sample's dy before writing its dx
     static constexpr std::size_t plane = In::size / Channels;  // elements per channel
 
     /// Run-time setting with WGAN-GP's default.

@@ -41,6 +41,8 @@ public:
     static constexpr bool couples_samples = false;
     static constexpr bool second_order = true;
     static constexpr bool in_place = detail::derivatives_from_output<Fn>();  // x and y may be one tensor
+    // dx[i] is computed from dy[i] alone, so dx may overwrite dy
+    static constexpr bool backward_in_place = true;
 
     void forward(const tensor<T>& x, tensor<T>& y, const pass_context& ctx) {
         const T* a = x.data();

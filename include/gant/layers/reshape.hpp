@@ -45,13 +45,20 @@ public:
     }
 };
 
-/// Reinterprets a sample of shape In as shape Out (same element count): a copy, in both directions.
+/// Reinterprets a sample of shape In as shape Out (same element count). A network gives it one
+/// buffer as input and output (views_input) and as dy and dx (backward_in_place), and then it
+/// copies nothing; given two, it copies, in both directions.
 template <class In, class Out, class T>
 class reshape_impl : public linear_layer<reshape_impl<In, Out, T>, In, Out, T> {
     static_assert(In::size == Out::size, "gant: reshape keeps the number of elements per sample");
 
 public:
-    static void apply(const tensor<T>& in, tensor<T>& out) { std::copy(in.data(), in.data() + in.size(), out.data()); }
+    static constexpr bool views_input = true;
+    static constexpr bool backward_in_place = true;
+
+    static void apply(const tensor<T>& in, tensor<T>& out) {
+        if (in.data() != out.data()) std::copy(in.data(), in.data() + in.size(), out.data());
+    }
     static void adjoint(const tensor<T>& in, tensor<T>& out) { apply(in, out); }
 };
 

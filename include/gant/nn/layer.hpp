@@ -26,9 +26,11 @@
 //        static constexpr bool couples_samples;          batch statistics mix samples
 //        static constexpr bool second_order;             tangent rules are implemented
 //
-//    Two optional facts let a network store fewer activations (runs_in_place() below):
+//    Optional facts let a network keep fewer buffers (runs_in_place() and the ones after it):
 //        static constexpr bool in_place;                 default false; see runs_in_place()
 //        static constexpr bool reads_output;             default true; see reads_output()
+//        static constexpr bool views_input;              default false; see views_input()
+//        static constexpr bool backward_in_place;        default false; see backward_runs_in_place()
 //
 // Why the tangent rules: a gradient penalty needs d/dtheta of a function of grad_x D(x). With
 // v = dPenalty/dg held fixed, that equals d/dtheta of the directional derivative of D along v
@@ -110,6 +112,34 @@ constexpr bool reads_output() {
         return L::reads_output;
     else
         return true;
+}
+
+/// True when the layer's output is its input's values in their order, only seen as another
+/// per-sample shape (reshape, flatten), which it states with `static constexpr bool views_input =
+/// true`. Its forward must then accept x and y as one tensor (and leave it as it is), and none of
+/// its passes may read x or y. A network hands such a layer its input's buffer whatever the layer
+/// before reads, since nothing is overwritten: the buffer still holds what that layer wrote.
+template <class L>
+constexpr bool views_input() {
+    if constexpr (requires { L::views_input; })
+        return L::views_input;
+    else
+        return false;
+}
+
+/// True when the first-order backward accepts dx and dy as one tensor (dx then overwrites dy),
+/// which the layer states with `static constexpr bool backward_in_place = true`: element-wise
+/// layers that read dy[i] before writing dx[i], and normalisations that read all of a group's dy
+/// before writing its dx. Input and output must have as many elements per sample. A network then
+/// works that backward in the adjoint buffer it was given instead of the other one of its two
+/// (network::adjoint_slot), so a run of such layers keeps to one buffer. The paired reverse pass
+/// (gradient penalties) never runs in place.
+template <class L>
+constexpr bool backward_runs_in_place() {
+    if constexpr (requires { L::backward_in_place; })
+        return L::backward_in_place;
+    else
+        return false;
 }
 
 /// Base for layers without parameters or buffers.

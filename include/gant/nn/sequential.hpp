@@ -5,6 +5,7 @@
 // Per-sample shapes flow through the list at compile time. A layer that cannot take the shape
 // its predecessor produces stops compilation at layer_input_mismatch<...>, whose template
 // arguments name both layers, the shape produced and what was expected.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -187,25 +188,61 @@ public:
     }(std::make_index_sequence<depth>{});
 
     /// Which stored buffer holds activation i (0: the network's input, depth: its output).
-    /// Activation i + 1 shares activation i's buffer when layer i runs in place and the layer that
-    /// wrote activation i never reads it again (nn/layer.hpp: runs_in_place, reads_output); the
-    /// network's input is its own copy, so a first layer may overwrite it.
+    /// Activation i + 1 shares activation i's buffer when layer i only views its input as another
+    /// shape (nn/layer.hpp: views_input), or when layer i runs in place (runs_in_place) and no
+    /// layer whose output that buffer holds reads its output again (reads_output). A view leaves
+    /// the buffer holding what the layer before it wrote, so that layer's reading still counts.
+    /// The network's input is its own copy, so a first layer may overwrite it.
     static constexpr std::array<std::size_t, depth + 1> activation_slot = []<std::size_t... I>(
                                                                              std::index_sequence<I...>) {
-        constexpr std::array<bool, depth> shares{[] {
-            if constexpr (!runs_in_place<layer_type<I>>())
-                return false;
-            else if constexpr (I == 0)
-                return true;
-            else
-                return !reads_output<layer_type<I - 1>>();
-        }()...};
+        constexpr std::array<bool, depth> view{gant::views_input<layer_type<I>>()...};
+        constexpr std::array<bool, depth> in_place{runs_in_place<layer_type<I>>()...};
+        constexpr std::array<bool, depth> reads{reads_output<layer_type<I>>()...};
         std::array<std::size_t, depth + 1> slot{};
-        for (std::size_t i = 0; i < depth; ++i) slot[i + 1] = shares[i] ? slot[i] : i + 1;
+        bool held_output_is_read = false;  // by the layer that wrote what activation i's buffer holds
+        for (std::size_t i = 0; i < depth; ++i) {
+            if (view[i]) {
+                slot[i + 1] = slot[i];
+            } else {
+                slot[i + 1] = in_place[i] && !held_output_is_read ? slot[i] : i + 1;
+                held_output_is_read = reads[i];
+            }
+        }
         return slot;
     }(std::make_index_sequence<depth>{});
 
-    /// How many activation buffers a forward pass fills: depth + 1 less one per in-place layer.
+    /// Which of the two reverse buffers holds the adjoint of activation i (1..depth) in a
+    /// first-order backward pass. Layer i reads adjoint i + 1 and writes adjoint i: into the same
+    /// buffer when its backward runs in place (nn/layer.hpp: backward_runs_in_place), else into
+    /// the other. Of the two ways to start, the one that puts the largest adjoint in buffer 0 is
+    /// taken, so that networks sharing their reverse buffers (a gan's generator and critic) grow
+    /// the same buffer for their largest and the other only for their second largest.
+    static constexpr std::array<std::size_t, depth + 1> adjoint_slot = []<std::size_t... I>(
+                                                                          std::index_sequence<I...>) {
+        constexpr std::array<bool, depth> same{backward_runs_in_place<layer_type<I>>()...};
+        constexpr std::array<std::size_t, depth + 1> size{layer_type<I>::input_shape::size..., output_size};
+        static_assert(((!backward_runs_in_place<layer_type<I>>() ||
+                        layer_type<I>::input_shape::size == layer_type<I>::output_shape::size) &&
+                       ...),
+                      "gant: a layer whose backward runs in place must keep the number of elements per sample");
+        auto starting_in = [&](std::size_t first) {
+            std::array<std::size_t, depth + 1> slot{};
+            slot[depth] = first;
+            for (std::size_t i = depth - 1; i >= 1; --i) slot[i] = same[i] ? slot[i + 1] : 1 - slot[i + 1];
+            return slot;
+        };
+        auto largest_in = [&](const std::array<std::size_t, depth + 1>& slot, std::size_t buffer) {
+            std::size_t most = 0;
+            for (std::size_t i = 1; i <= depth; ++i)
+                if (slot[i] == buffer) most = std::max(most, size[i]);
+            return most;
+        };
+        const auto from_0 = starting_in(0);
+        return largest_in(from_0, 0) >= largest_in(from_0, 1) ? from_0 : starting_in(1);
+    }(std::make_index_sequence<depth>{});
+
+    /// How many activation buffers a forward pass fills: depth + 1 less one per layer whose output
+    /// shares its input's buffer (in place or a view).
     static constexpr std::size_t activation_buffers = [] {
         std::size_t n = 1;
         for (std::size_t i = 1; i <= depth; ++i) n += activation_slot[i] != activation_slot[i - 1];
@@ -249,9 +286,9 @@ public:
     /// ybar / ydotbar: adjoints of the output and of its tangent. Parameter gradients +=.
     void backward_paired(const batch& ybar, const batch& ydotbar, batch* xbar, batch* xdotbar,
                          const pass_context& ctx = {}) {
-        ensure_shape(adjoint(depth), ybar.shape(0), output_size);
+        ensure_shape(paired_adjoint(depth), ybar.shape(0), output_size);
         ensure_shape(tangent_adjoint(depth), ydotbar.shape(0), output_size);
-        copy_batch(ybar, adjoint(depth));
+        copy_batch(ybar, paired_adjoint(depth));
         copy_batch(ydotbar, tangent_adjoint(depth));
         run_backward_paired(xbar, xdotbar, ctx);
     }
@@ -360,15 +397,15 @@ private:
     }
 
     void run_backward_paired(batch* xbar, batch* xdotbar, const pass_context& ctx) {
-        const std::size_t n = adjoint(depth).shape(0);
+        const std::size_t n = paired_adjoint(depth).shape(0);
         each_reverse([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
             batch* pbar = nullptr;
             batch* tbar = nullptr;
             if constexpr (I > 0) {
-                ensure_shape(adjoint(I), n, layer_type<I>::input_shape::size);
+                ensure_shape(paired_adjoint(I), n, layer_type<I>::input_shape::size);
                 ensure_shape(tangent_adjoint(I), n, layer_type<I>::input_shape::size);
-                pbar = &adjoint(I);
+                pbar = &paired_adjoint(I);
                 tbar = &tangent_adjoint(I);
             } else {
                 if (xbar) ensure_shape(*xbar, n, input_size);
@@ -376,19 +413,22 @@ private:
                 pbar = xbar;
                 tbar = xdotbar;
             }
-            std::get<I>(layers_).backward_paired(act(I), act(I + 1), tan_[I], tan_[I + 1], adjoint(I + 1),
+            std::get<I>(layers_).backward_paired(act(I), act(I + 1), tan_[I], tan_[I + 1], paired_adjoint(I + 1),
                                                  tangent_adjoint(I + 1), pbar, tbar, ctx);
         }, std::make_index_sequence<depth>{});
     }
 
-    // The adjoint of activation i (i = 0..depth; 0 is the network's input, written only into the
+    // The adjoint of activation i (i = 1..depth; that of the network's input goes only into the
     // caller's dx). A reverse pass reads the adjoint of a layer's output and writes that of its
-    // input, and never looks at it again, so two buffers taken in turn hold every adjoint of one
-    // pass: adjoint(i) and adjoint(i + 1) are always different buffers. The forward activations
-    // and tangents are kept until the next forward, because the reverse passes read them. The cost
-    // is a buffer resized between layers; its capacity is kept, so steady-state steps still
-    // allocate nothing (measured savings: docs/performance.md, "What would close the gap", item 5).
-    batch& adjoint(std::size_t i) { return reverse_.primal(i); }
+    // input, and never looks at it again, so two buffers hold every adjoint of one pass: a
+    // first-order pass takes them as adjoint_slot says (one buffer through a run of layers whose
+    // backward works in place), the paired pass in turn, so that adjoint(i) and adjoint(i + 1) are
+    // different buffers there. The forward activations and tangents are kept until the next
+    // forward, because the reverse passes read them. The cost is a buffer resized between layers;
+    // its capacity is kept, so steady-state steps still allocate nothing (measured savings:
+    // docs/performance.md, "What would close the gap", item 5).
+    batch& adjoint(std::size_t i) { return reverse_.primal(adjoint_slot[i]); }
+    batch& paired_adjoint(std::size_t i) { return reverse_.primal(i); }
     batch& tangent_adjoint(std::size_t i) { return reverse_.tangent(i); }
 
     // Activation i (the input of layer i; depth: the network's output) in its buffer: an in-place

@@ -7,11 +7,16 @@
 #include "gant/layers/layer_norm.hpp"
 #include "gant/layers/pointwise.hpp"
 #include "gant/layers/reshape.hpp"
+#include "gant/topology/dcgan.hpp"
 #include "support/gradcheck.hpp"
 #include "unit/layers/two_threads.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 using namespace gant;
 using gant::testing::on_two_threads;
@@ -223,14 +228,14 @@ BOOST_AUTO_TEST_SUITE(in_place_activations)
 
 BOOST_AUTO_TEST_CASE(which_activations_share_their_input_buffer) {
     // Layers 0 (tanh, first), 3 (leaky after batch_norm), 6 (relu after layer_norm), 9 (sigmoid
-    // after dense) and 14 (identity after dense) run in place; 10 (tanh after sigmoid), 11
-    // (negative slope) and 12 (softplus) do not.
+    // after dense) and 14 (identity after dense) run in place, and 7 (flatten) views its input;
+    // 10 (tanh after sigmoid), 11 (negative slope) and 12 (softplus) do not.
     constexpr auto slot = shared_net::activation_slot;
     static_assert(shared_net::depth == 15);
-    for (std::size_t i : {0, 3, 6, 9, 14}) BOOST_TEST(slot[i + 1] == slot[i], "layer " << i);
-    for (std::size_t i : {1, 2, 4, 5, 7, 8, 10, 11, 12, 13}) BOOST_TEST(slot[i + 1] != slot[i], "layer " << i);
-    static_assert(shared_net::activation_buffers == 16 - 5);
-    static_assert(separate_net::activation_buffers == 16);
+    for (std::size_t i : {0, 3, 6, 7, 9, 14}) BOOST_TEST(slot[i + 1] == slot[i], "layer " << i);
+    for (std::size_t i : {1, 2, 4, 5, 8, 10, 11, 12, 13}) BOOST_TEST(slot[i + 1] != slot[i], "layer " << i);
+    static_assert(shared_net::activation_buffers == 16 - 6);
+    static_assert(separate_net::activation_buffers == 16 - 1);  // only the flatten
 }
 
 // Sharing a buffer must not change a bit of any pass: forward, backward, the tangent and the
@@ -327,6 +332,188 @@ BOOST_AUTO_TEST_CASE(networks_sharing_reverse_buffers_give_the_same_bits) {
     const first_net copy = a2;  // may run on another thread: must not work in a2's buffers
     BOOST_TEST(!copy.shares_reverse_buffers_with(a2));
     BOOST_TEST(!copy.shares_reverse_buffers_with(b2));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- the buffer plan: views, backward in place, the two reverse buffers -----------------------
+
+namespace {
+
+// L with none of the facts that let a network share buffers (in place, views, backward in place,
+// output not read): every activation and every adjoint gets a buffer of its own, the reference
+// the planned networks must match bit for bit.
+template <class L>
+struct plain {
+    static constexpr const char* name = L::name;
+    using expects = typename L::expects;
+    template <class In>
+    static constexpr bool accepts = L::template accepts<In>;
+    template <class In>
+    using output_shape = typename L::template output_shape<In>;
+    template <class In, class T, class B>
+    struct impl : L::template impl<In, T, B> {
+        static constexpr bool in_place = false, reads_output = true, views_input = false, backward_in_place = false;
+    };
+};
+
+template <class Net>
+struct plain_network;
+template <class In, class T, class B, class... Ls>
+struct plain_network<network<In, T, B, Ls...>> {
+    using type = network<In, T, B, plain<Ls>...>;
+};
+
+// Every pass of a network on one batch, flattened: forward, backward (with the input gradient and
+// the parameter gradients), tangent, paired reverse pass (both input adjoints, parameter gradients).
+// Net with every layer's passes split over two threads (two_threads.hpp), facts kept.
+template <class Net>
+struct threaded;
+template <class In, class T, class B, class... Ls>
+struct threaded<network<In, T, B, Ls...>> {
+    using type = network<In, T, B, on_two_threads<Ls>...>;
+};
+
+template <class Net>
+std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed) {
+    Net net;
+    rng r(seed);
+    net.visit_parameters([&](parameter<float>& p) {
+        for (auto& v : p.value) v = float(0.5 * r.normal());
+    });
+    auto filled = [&](std::size_t cols) {
+        tensor<float> t({batch, cols});
+        for (auto& v : t) v = float(1.5 * r.normal());
+        return t;
+    };
+    const tensor<float> x = filled(Net::input_size), xdot = filled(Net::input_size), ybar = filled(Net::output_size),
+                        ydotbar = filled(Net::output_size);
+    std::vector<std::vector<float>> out;
+    auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
+    auto grads = [&] { net.visit_parameters([&](parameter<float>& p) { keep(p.grad); }); };
+    keep(net.forward(x));
+    tensor<float> dx, xbar, xdotbar;
+    for (int twice = 0; twice < 2; ++twice) {  // a second backward from the same forward: nothing was consumed
+        net.zero_grad();
+        net.backward(ybar, &dx);
+        keep(dx);
+        grads();
+    }
+    keep(net.forward_tangent(xdot));
+    net.zero_grad();
+    net.backward_paired(ybar, ydotbar, &xbar, &xdotbar);
+    keep(xbar);
+    keep(xdotbar);
+    grads();
+    net.zero_grad();
+    net.backward(ybar, &dx);  // the first-order pass again, after the paired pass used the buffers its way
+    keep(dx);
+    grads();
+    return out;
+}
+
+template <class Net>
+void same_bits_as_plain(std::size_t batch, std::uint64_t seed) {
+    const auto planned = every_pass<Net>(batch, seed);
+    const auto reference = every_pass<typename plain_network<Net>::type>(batch, seed);
+    BOOST_TEST_REQUIRE(planned.size() == reference.size());
+    for (std::size_t k = 0; k < planned.size(); ++k) {
+        BOOST_TEST((planned[k] == reference[k]), "result " << k << " differs");
+        bool finite = !planned[k].empty();
+        for (float v : planned[k]) finite = finite && std::isfinite(v);
+        BOOST_TEST(finite, "result " << k << " is empty or not finite");
+    }
+}
+
+// The reverse-buffer plan's two promises for any network: a layer whose backward runs in place
+// keeps its adjoints in one buffer, any other alternates, and buffer 0 holds the largest adjoint.
+template <class Net>
+void check_adjoint_plan() {
+    constexpr auto slot = Net::adjoint_slot;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        constexpr std::array<bool, Net::depth> same{backward_runs_in_place<typename Net::template layer_type<I>>()...};
+        constexpr std::array<std::size_t, Net::depth + 1> size{Net::template layer_type<I>::input_shape::size...,
+                                                               Net::output_size};
+        std::size_t largest[2] = {0, 0};
+        for (std::size_t i = 1; i <= Net::depth; ++i) {
+            BOOST_TEST(slot[i] < 2);
+            largest[slot[i] % 2] = std::max(largest[slot[i] % 2], size[i]);
+            if (i < Net::depth) BOOST_TEST((slot[i] == slot[i + 1]) == same[i], "layer " << i);
+        }
+        BOOST_TEST(largest[0] >= largest[1]);
+    }(std::make_index_sequence<Net::depth>{});
+}
+
+// Views and in-place backward passes next to every kind of neighbour: views first and last and
+// in runs; a view after a layer that reads its output (leaky), then an in-place activation
+// (sigmoid, whose output would change every derivative leaky reads from it), which must not
+// overwrite it; a view after a layer that does not (dense), then one that
+// may; normalisations and activations whose backward runs in place.
+using viewing_net = network<shape<2, 4, 4>, float, backend::cpu, reshape<shape<32>>, reshape<shape<2, 4, 4>>,
+                            conv2d<2, 3, 3, 1, 1>, leaky_relu<>, flatten, sigmoid, reshape<shape<3, 4, 4>>,
+                            batch_norm<3>, gant::tanh, conv2d<3, 2, 3, 2, 1>, layer_norm<2>, sigmoid, flatten,
+                            reshape<shape<2, 2, 2>>, flatten, dense<8, 5>, flatten, relu, dense<5, 3>, flatten>;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(buffer_plan)
+
+BOOST_AUTO_TEST_CASE(views_share_whatever_the_layer_before_reads) {
+    using net = viewing_net;
+    constexpr auto slot = net::activation_slot;
+    static_assert(net::depth == 20);
+    // Views (0, 1, 4, 6, 12, 13, 14, 16, 19) always share, and so do leaky 3 (after conv2d), tanh
+    // 8 (after batch_norm), sigmoid 11 (after layer_norm) and relu 17 (after dense, through a
+    // view); sigmoid 5 does not: its buffer holds leaky 3's output, which leaky's passes read.
+    for (std::size_t i : {0, 1, 4, 6, 12, 13, 14, 16, 19, 3, 8, 11, 17}) BOOST_TEST(slot[i + 1] == slot[i], "layer " << i);
+    for (std::size_t i : {2, 5, 7, 9, 10, 15, 18}) BOOST_TEST(slot[i + 1] != slot[i], "layer " << i);
+    static_assert(net::activation_buffers == 21 - 13);
+    static_assert(plain_network<net>::type::activation_buffers == 21);
+}
+
+BOOST_AUTO_TEST_CASE(views_and_backward_in_place_give_the_same_bits_in_every_pass) {
+    same_bits_as_plain<viewing_net>(5, 31);
+    same_bits_as_plain<shared_net>(7, 32);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_bits_with_every_pass_split_over_two_threads) {
+    same_bits_as_plain<threaded<viewing_net>::type>(9, 33);
+    same_bits_as_plain<threaded<shared_net>::type>(9, 34);
+}
+
+// The DCGAN topologies: what a gan's generator and critic run, at their per-sample shapes.
+template <class Image>
+using dcgan_nets = topology::dcgan<Image, shape<100>>;
+template <class Image>
+using dcgan_generator = typename dcgan_nets<Image>::generator::template impl<shape<100>, float, backend::cpu>;
+template <class Image>
+using dcgan_critic = typename dcgan_nets<Image>::critic::template impl<Image, float, backend::cpu>;
+
+BOOST_AUTO_TEST_CASE(dcgan_networks_give_the_same_bits_as_without_a_plan) {
+    same_bits_as_plain<dcgan_generator<image<1, 28, 28>>>(3, 41);
+    same_bits_as_plain<dcgan_critic<image<1, 28, 28>>>(3, 42);
+    same_bits_as_plain<dcgan_generator<image<3, 64, 64>>>(2, 43);
+    same_bits_as_plain<dcgan_critic<image<3, 64, 64>>>(2, 44);
+    check_adjoint_plan<dcgan_generator<image<1, 28, 28>>>();
+    check_adjoint_plan<dcgan_critic<image<1, 28, 28>>>();
+    check_adjoint_plan<dcgan_generator<image<3, 64, 64>>>();
+    check_adjoint_plan<dcgan_critic<image<3, 64, 64>>>();
+    // The 28x28 generator: dense, reshape, batch_norm, relu, conv_transpose2d, batch_norm, relu,
+    // conv_transpose2d, tanh. Its largest adjoints (64 x 14 x 14, layers 5-7) share buffer 0, and
+    // the dense layer's output, the reshape, batch_norm and relu before them share buffer 1.
+    using g28 = dcgan_generator<image<1, 28, 28>>;
+    for (std::size_t i : {5, 6, 7}) BOOST_TEST(g28::adjoint_slot[i] == 0u, "adjoint " << i);
+    for (std::size_t i : {1, 2, 3, 4, 8, 9}) BOOST_TEST(g28::adjoint_slot[i] == 1u, "adjoint " << i);
+}
+
+BOOST_AUTO_TEST_CASE(adjoint_plans_of_the_test_networks) {
+    check_adjoint_plan<viewing_net>();
+    check_adjoint_plan<shared_net>();
+    check_adjoint_plan<separate_net>();
+    check_adjoint_plan<plain_network<shared_net>::type>();
+    // A network without in-place backward passes alternates from the first layer to the last.
+    using alternating = plain_network<viewing_net>::type;
+    for (std::size_t i = 1; i < alternating::depth; ++i) BOOST_TEST(alternating::adjoint_slot[i] != alternating::adjoint_slot[i + 1]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

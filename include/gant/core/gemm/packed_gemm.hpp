@@ -29,11 +29,13 @@ namespace gant::blas::detail {
 
 // Block sizes, in elements. kc * nr * 4 bytes (the B micro-panel, 32 KiB for nr = 32) fits the
 // L1 data cache with room for the A panel streaming through; mc * kc (the A block, 144 KiB) sits
-// in L2; kc * nc (the B block, 4 MiB) in L2/L3. mc is a multiple of both kernels' mr.
+// in L2; kc * nc (the B block, at most 4 MiB) in L2/L3. mc is a multiple of both kernels' mr.
 inline constexpr std::size_t block_k = 256, block_m = 144, block_n = 4096;
 
 /// Per-thread packing buffers, allocated on a thread's first GEMM and kept: steady-state GEMMs
-/// allocate nothing.
+/// allocate nothing. The B block is sized to the largest one this thread has packed, not to
+/// block_k x block_n: most products of a GAN are narrower or shorter (a 28x28 DCGAN's largest
+/// needs 1.6 of the 4 MiB), and each thread holds its own.
 struct packing_buffers {
     struct aligned_delete {
         void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
@@ -48,13 +50,30 @@ struct packing_buffers {
     static constexpr std::size_t max_tile = 8 * 32;
 
     buffer a = make(block_m * block_k);
-    buffer b = make(block_k * block_n);
     alignas(64) float tile[max_tile];
+
+    /// The B block for kc x nc values in NR-wide panels, grown when a product needs more (the old
+    /// block is freed first: it holds nothing between products).
+    template <std::size_t NR>
+    float* b_block(std::size_t kc, std::size_t nc) {
+        const std::size_t floats = kc * ((nc + NR - 1) / NR * NR);
+        if (floats > b_capacity_) {
+            b_.reset();
+            b_capacity_ = 0;
+            b_ = make(floats);
+            b_capacity_ = floats;
+        }
+        return b_.get();
+    }
 
     static packing_buffers& for_this_thread() {
         thread_local packing_buffers buffers;
         return buffers;
     }
+
+private:
+    buffer b_;
+    std::size_t b_capacity_ = 0;
 };
 
 #if defined(GANT_GEMM_X86_KERNELS)
@@ -218,18 +237,19 @@ void packed_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, 
     constexpr std::size_t MR = Kernel::mr, NR = Kernel::nr;
     static_assert(block_m % MR == 0 && block_n % NR == 0 && MR * NR <= packing_buffers::max_tile);
     packing_buffers& ws = packing_buffers::for_this_thread();
+    float* const b_packed = ws.b_block<NR>(std::min(block_k, k), std::min(block_n, n));
     for (std::size_t jc = 0; jc < n; jc += block_n) {
         const std::size_t nc = std::min(block_n, n - jc);
         for (std::size_t pc = 0; pc < k; pc += block_k) {
             const std::size_t kc = std::min(block_k, k - pc);
             const float beta_block = pc == 0 ? beta : 1.0f;
-            pack_b<NR>(tb, b, ldb, pc, kc, jc, nc, ws.b.get());
+            pack_b<NR>(tb, b, ldb, pc, kc, jc, nc, b_packed);
             for (std::size_t ic = 0; ic < m; ic += block_m) {
                 const std::size_t mc = std::min(block_m, m - ic);
                 const float* a_block = prepacked_a ? prepacked_a + pc * padded_rows<MR>(m) + ic * kc : ws.a.get();
                 if (!prepacked_a) pack_a<MR>(ta, a, lda, ic, mc, pc, kc, ws.a.get());
                 for (std::size_t jr = 0; jr < nc; jr += NR) {
-                    const float* b_panel = ws.b.get() + jr * kc;
+                    const float* b_panel = b_packed + jr * kc;
                     const std::size_t cols = std::min(NR, nc - jr);
                     for (std::size_t ir = 0; ir < mc; ir += MR) {
                         const float* a_panel = a_block + ir * kc;

@@ -150,6 +150,8 @@ private:
     void pack_for(sgemm_kernel kernel) {
         const std::size_t floats = detail::padded_rows<Kernel::mr>(m_) * k_;
         if (floats > capacity_) {
+            packed_.reset();  // first: the old packing is not needed, and both at once would raise the peak
+            capacity_ = 0;
             packed_ = detail::packing_buffers::make(floats);
             capacity_ = floats;
         }
