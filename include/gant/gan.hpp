@@ -368,8 +368,14 @@ private:
         const batch& real_scores = Loss::generator_uses_real ? score_real_ : no_scores_;
         const double g_loss = ops_.generator_loss(loss_, real_scores, score_fake_, d_fake_);
         guard("generator loss", g_loss);
-        critic_.backward(d_fake_, &d_sample_, false, train_ctx_);
-        generator_.backward(d_sample_, nullptr, true, train_ctx_);
+        // The critic's input gradient goes straight into the buffer the generator's backward
+        // starts from (network::backward_through); a generator of another kind takes it as dy.
+        if constexpr (requires { generator_.backward_through(critic_, d_fake_, false, nullptr, true, train_ctx_); }) {
+            generator_.backward_through(critic_, d_fake_, false, nullptr, true, train_ctx_);
+        } else {
+            critic_.backward(d_fake_, &d_sample_, false, train_ctx_);
+            generator_.backward(d_sample_, nullptr, true, train_ctx_);
+        }
         guard_gradients(generator_, "generator");
         g_opt_.step(generator_);
         if (h_.ema) ema_.update(generator_, h_.ema_decay);

@@ -273,6 +273,30 @@ public:
         run_backward(dx, accumulate_parameter_gradients, ctx);
     }
 
+    /// Back-propagates through `downstream`, a network that took this one's output as its input
+    /// (a gan's critic above its generator), and on through this one: the same bits as
+    ///     downstream.backward(downstream_dy, &g, accumulate_downstream, ctx);
+    ///     backward(g, dx, accumulate, ctx);
+    /// but downstream writes g straight into the buffer this network's backward starts from, so
+    /// g is neither kept nor copied. When the two share reverse buffers and that is the buffer
+    /// downstream's first layer reads its adjoint from, g goes through a buffer of this network's
+    /// own instead, as in the two calls above.
+    template <class... Other>
+    void backward_through(network<Other...>& downstream, const batch& downstream_dy, bool accumulate_downstream,
+                          batch* dx, bool accumulate, const pass_context& ctx = {}) {
+        static_assert(network<Other...>::input_size == output_size,
+                      "gant: backward_through needs a downstream network whose input is this network's output");
+        const bool collides =
+            reverse_.same_set(downstream.reverse_) && adjoint_slot[depth] == network<Other...>::adjoint_slot[1];
+        if (collides) {
+            downstream.backward(downstream_dy, &handoff_, accumulate_downstream, ctx);
+            backward(handoff_, dx, accumulate, ctx);
+            return;
+        }
+        downstream.backward(downstream_dy, &adjoint(depth), accumulate_downstream, ctx);
+        run_backward(dx, accumulate, ctx);
+    }
+
     /// JVP through the network at the last forward's point: returns ydot = J xdot.
     const batch& forward_tangent(const batch& xdot, const pass_context& ctx = {}) {
         require_features(xdot, input_size, "the input tangent");
@@ -350,8 +374,9 @@ public:
     }
 
 private:
+    // share_reverse_buffers, shares_reverse_buffers_with and backward_through reach another network's reverse_
     template <class, class, class, class...>
-    friend class network;  // share_reverse_buffers and shares_reverse_buffers_with read another network's reverse_
+    friend class network;
 
     template <class F, std::size_t... I>
     static void each_forward(F&& f, std::index_sequence<I...>) {
@@ -441,6 +466,7 @@ private:
     std::array<batch, depth + 1> act_{};  // storage of the activations, see act()
     std::array<batch, depth + 1> tan_{};  // tangents of the activations
     reverse_buffers<batch> reverse_;      // adjoints of the activations and tangents, see adjoint()
+    batch handoff_;                       // backward_through's g, only when it cannot go straight in
 };
 
 }  // namespace gant

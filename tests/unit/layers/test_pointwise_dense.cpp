@@ -506,6 +506,73 @@ BOOST_AUTO_TEST_CASE(dcgan_networks_give_the_same_bits_as_without_a_plan) {
     for (std::size_t i : {1, 2, 3, 4, 8, 9}) BOOST_TEST(g28::adjoint_slot[i] == 1u, "adjoint " << i);
 }
 
+// backward_through against its two calls: an upstream network (the generator's place) whose
+// output adjoint is in buffer 1, under a downstream network whose first layer reads its adjoint
+// from buffer 0 (the input gradient goes straight in) or from buffer 1 (through a buffer of the
+// upstream's own), with the reverse buffers shared or not.
+using upstream_net = network<shape<3>, float, backend::cpu, dense<3, 8>, gant::tanh, dense<8, 6>, gant::tanh>;
+using straight_in_net = network<shape<6>, float, backend::cpu, dense<6, 16>, relu, dense<16, 1>>;
+using colliding_net = network<shape<6>, float, backend::cpu, dense<6, 2>, gant::tanh, dense<2, 32>, dense<32, 1>>;
+static_assert(upstream_net::adjoint_slot[upstream_net::depth] == 1);
+static_assert(straight_in_net::adjoint_slot[1] == 0);
+static_assert(colliding_net::adjoint_slot[1] == 1);
+
+template <class Down>
+void backward_through_gives_the_bits_of_two_calls(bool share, bool accumulate_downstream) {
+    constexpr std::size_t batch = 5;
+    auto init = [](auto& net, std::uint64_t seed) {
+        rng g(seed);
+        net.visit_parameters([&](parameter<float>& p) {
+            for (auto& v : p.value) v = float(0.5 * g.normal());
+        });
+    };
+    rng r(51);
+    tensor<float> z({batch, 3}), dy({batch, 1});
+    for (auto& v : z) v = float(r.normal());
+    for (auto& v : dy) v = float(r.normal());
+    auto run = [&](bool through) {
+        upstream_net up;
+        Down down;
+        init(up, 1), init(down, 2);
+        if (share) up.share_reverse_buffers(down);
+        std::vector<std::vector<float>> out;
+        auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
+        tensor<float> dz, g;
+        for (int step = 0; step < 2; ++step) {  // twice: the second works in buffers sized by the first
+            up.zero_grad();
+            down.zero_grad();
+            down.forward(up.forward(z));
+            if (through) {
+                up.backward_through(down, dy, accumulate_downstream, &dz, true);
+            } else {
+                down.backward(dy, &g, accumulate_downstream);
+                up.backward(g, &dz, true);
+            }
+            keep(dz);
+            up.visit_parameters([&](parameter<float>& p) { keep(p.grad); });
+            down.visit_parameters([&](parameter<float>& p) { keep(p.grad); });
+        }
+        return out;
+    };
+    const auto through = run(true), two_calls = run(false);
+    BOOST_TEST_REQUIRE(through.size() == two_calls.size());
+    for (std::size_t k = 0; k < through.size(); ++k)
+        BOOST_TEST((through[k] == two_calls[k]), "result " << k << " differs");
+    bool some_nonzero = false;
+    for (float v : through.front()) some_nonzero = some_nonzero || v != 0.0f;
+    BOOST_TEST(some_nonzero, "the upstream input gradient is all zero");
+}
+
+BOOST_AUTO_TEST_CASE(backward_through_another_network_gives_the_bits_of_two_calls) {
+    for (bool share : {false, true})
+        for (bool accumulate_downstream : {false, true}) {
+            BOOST_TEST_CONTEXT("shared " << share << ", downstream gradients " << accumulate_downstream) {
+                backward_through_gives_the_bits_of_two_calls<straight_in_net>(share, accumulate_downstream);
+                backward_through_gives_the_bits_of_two_calls<colliding_net>(share, accumulate_downstream);
+            }
+        }
+}
+
 BOOST_AUTO_TEST_CASE(adjoint_plans_of_the_test_networks) {
     check_adjoint_plan<viewing_net>();
     check_adjoint_plan<shared_net>();
