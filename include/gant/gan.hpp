@@ -314,7 +314,7 @@ private:
             // and the larger products run faster.
             const std::size_t b = real_.shape(0);
             ops_.concat(real_, fake, both_);
-            ops_.split(critic_.forward(both_, train_ctx_), b, score_real_, score_fake_);
+            ops_.split(critic_.forward_borrowed(both_, train_ctx_), b, score_real_, score_fake_);
             ensure_shape(d_real_, score_real_.shape(0), 1);
             ensure_shape(d_fake_, score_fake_.shape(0), 1);
             critic_loss = ops_.critic_loss(loss_, score_real_, score_fake_, d_real_, d_fake_);
@@ -324,13 +324,13 @@ private:
             // A critic that couples samples (batch norm, minibatch stddev): real and fake get their
             // own statistics (as in DCGAN and PGGAN); the loss is separable, so each half's
             // gradient needs only its own scores.
-            ops_.copy(critic_.forward(real_, train_ctx_), score_real_);
+            ops_.copy(critic_.forward_borrowed(real_, train_ctx_), score_real_);
             ops_.copy(score_real_, score_fake_);  // a stand-in: the fake half's gradient is not used
             ensure_shape(d_real_, real_.shape(0), 1);
             ensure_shape(d_fake_, score_fake_.shape(0), 1);
             ops_.critic_loss(loss_, score_real_, score_fake_, d_real_, d_fake_);
             critic_.backward(d_real_, nullptr, true, train_ctx_);
-            ops_.copy(critic_.forward(fake, train_ctx_), score_fake_);
+            ops_.copy(critic_.forward_borrowed(fake, train_ctx_), score_fake_);
             ensure_shape(d_fake_, score_fake_.shape(0), 1);
             ensure_shape(scratch_, real_.shape(0), 1);
             critic_loss = ops_.critic_loss(loss_, score_real_, score_fake_, scratch_, d_fake_);
@@ -358,10 +358,10 @@ private:
         generator_.zero_grad();
         if constexpr (Loss::generator_uses_real) {
             source(real_);
-            ops_.copy(critic_.forward(real_, train_ctx_), score_real_);
+            ops_.copy(critic_.forward_borrowed(real_, train_ctx_), score_real_);
         }
         const batch& fake = generator_.forward(z_, train_ctx_);
-        ops_.copy(critic_.forward(fake, train_ctx_), score_fake_);
+        ops_.copy(critic_.forward_borrowed(fake, train_ctx_), score_fake_);
         ensure_shape(d_fake_, fake.shape(0), 1);
         // Losses that ignore real scores get an empty batch (made once: resizing score_real_
         // to 0 rows and back each step would cost two heap allocations per step).

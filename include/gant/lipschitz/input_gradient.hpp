@@ -41,7 +41,7 @@ public:
     template <class Critic, class Phi>
     penalty_report apply(Critic& critic, const tensor<T>& points, Phi&& phi, const pass_context& ctx = {}) {
         const std::size_t n = points.shape(0), features = points.shape(1);
-        critic.forward(points, ctx);
+        critic.forward_borrowed(points, ctx);  // points stay as they are until the paired pass
         ensure_shape(ones_, n, Critic::output_size);
         ensure_shape(zeros_, n, Critic::output_size);
         std::fill(ones_.begin(), ones_.end(), T(1));

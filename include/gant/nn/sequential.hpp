@@ -145,6 +145,47 @@ private:
     std::shared_ptr<buffers> set_;
 };
 
+/// A network's input as its first layer reads it: either a copy of its own (network::forward)
+/// or the caller's batch, read where it is (network::forward_borrowed). A borrowed batch must
+/// stay as it is until the network's last pass that reads it. A copy or move of the network
+/// copies what the input holds into a batch of its own, so no network reads a batch that it was
+/// not handed.
+template <class Batch>
+class input_buffer {
+public:
+    input_buffer() = default;
+    input_buffer(const input_buffer& other) { keep_copy_of(other.read()); }
+    input_buffer(input_buffer&& other) {
+        if (other.borrowed_)
+            keep_copy_of(*other.borrowed_);
+        else
+            own_ = std::move(other.own_);
+    }
+    input_buffer& operator=(const input_buffer& other) {
+        if (this != &other) keep_copy_of(other.read());
+        return *this;
+    }
+    input_buffer& operator=(input_buffer&& other) { return *this = static_cast<const input_buffer&>(other); }
+
+    const Batch& read() const { return borrowed_ ? *borrowed_ : own_; }
+    /// The batch of its own, to write the input into; ends a borrow.
+    Batch& own() {
+        borrowed_ = nullptr;
+        return own_;
+    }
+    void borrow(const Batch& x) { borrowed_ = &x; }
+
+private:
+    void keep_copy_of(const Batch& x) {
+        ensure_shape(own_, x.shape(0), x.shape(1));
+        copy_batch(x, own_);
+        borrowed_ = nullptr;
+    }
+
+    Batch own_;
+    const Batch* borrowed_ = nullptr;
+};
+
 /// A list of layers applied in order; a layer descriptor itself.
 template <class... Layers>
 struct sequential {
@@ -192,7 +233,9 @@ public:
     /// shape (nn/layer.hpp: views_input), or when layer i runs in place (runs_in_place) and no
     /// layer whose output that buffer holds reads its output again (reads_output). A view leaves
     /// the buffer holding what the layer before it wrote, so that layer's reading still counts.
-    /// The network's input is its own copy, so a first layer may overwrite it.
+    /// Buffer 0 is the network's input: after forward(x) its own copy, which a first layer may
+    /// overwrite; after forward_borrowed(x) the caller's x, only where can_borrow_input says no
+    /// layer writes into it.
     static constexpr std::array<std::size_t, depth + 1> activation_slot = []<std::size_t... I>(
                                                                              std::index_sequence<I...>) {
         constexpr std::array<bool, depth> view{gant::views_input<layer_type<I>>()...};
@@ -258,10 +301,30 @@ public:
 
     const batch& forward(const batch& x, const pass_context& ctx = {}) {
         require_features(x, input_size, "the network input");
-        ensure_shape(act(0), x.shape(0), input_size);
-        copy_batch(x, act(0));
+        batch& in = input_.own();
+        ensure_shape(in, x.shape(0), input_size);
+        copy_batch(x, in);
         run_forward(ctx);
         return act(depth);
+    }
+
+    /// True when no layer writes into the network's input buffer (the first layer neither runs
+    /// in place nor views its input), so that forward_borrowed can read the caller's batch.
+    static constexpr bool can_borrow_input = activation_slot[1] != 0;
+
+    /// forward(x) without the copy of x: the network reads x where it is, in this pass and in the
+    /// reverse and tangent passes after it, so x must stay as it is until the last of those and
+    /// must not be a buffer of this network. A gan's critic reads the generator's output this way.
+    /// A network whose layers write into their input buffer (can_borrow_input is false) copies x.
+    const batch& forward_borrowed(const batch& x, const pass_context& ctx = {}) {
+        if constexpr (!can_borrow_input) {
+            return forward(x, ctx);
+        } else {
+            require_features(x, input_size, "the network input");
+            input_.borrow(x);
+            run_forward(ctx);
+            return act(depth);
+        }
     }
 
     /// Back-propagates dy (adjoint of the last forward's output). dx: input gradient, or null.
@@ -322,24 +385,26 @@ public:
 
     // ---- the layer contract, so a network nests inside another ----------------------------
 
+    // The outer network hands every pass the x it stored (nn/layer.hpp), so a nested network
+    // reads that x in place and keeps no copy of it when it can (can_borrow_input).
     void forward(const batch& x, batch& y, const pass_context& ctx) {
-        forward(x, ctx);
+        forward_borrowed(x, ctx);
         ensure_shape(y, x.shape(0), output_size);
         copy_batch(act(depth), y);
     }
-    void backward(const batch&, const batch&, const batch& dy, batch* dx, bool accumulate,
-                  const pass_context& ctx) {
+    void backward(const batch& x, const batch&, const batch& dy, batch* dx, bool accumulate, const pass_context& ctx) {
+        if constexpr (can_borrow_input) input_.borrow(x);
         backward(dy, dx, accumulate, ctx);
     }
-    void forward_tangent(const batch&, const batch&, const batch& xdot, batch& ydot,
-                         const pass_context& ctx) {
+    void forward_tangent(const batch& x, const batch&, const batch& xdot, batch& ydot, const pass_context& ctx) {
+        if constexpr (can_borrow_input) input_.borrow(x);
         forward_tangent(xdot, ctx);
         ensure_shape(ydot, xdot.shape(0), output_size);
         copy_batch(tan_[depth], ydot);
     }
-    void backward_paired(const batch&, const batch&, const batch&, const batch&,
-                         const batch& ybar, const batch& ydotbar, batch* xbar, batch* xdotbar,
-                         const pass_context& ctx) {
+    void backward_paired(const batch& x, const batch&, const batch&, const batch&, const batch& ybar,
+                         const batch& ydotbar, batch* xbar, batch* xdotbar, const pass_context& ctx) {
+        if constexpr (can_borrow_input) input_.borrow(x);
         backward_paired(ybar, ydotbar, xbar, xdotbar, ctx);
     }
 
@@ -391,8 +456,9 @@ private:
         const std::size_t n = act(0).shape(0);
         each_forward([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
-            ensure_shape(act(I + 1), n, layer_type<I>::output_shape::size);
-            std::get<I>(layers_).forward(act(I), act(I + 1), ctx);
+            batch& y = writable_act(I + 1);
+            ensure_shape(y, n, layer_type<I>::output_shape::size);
+            std::get<I>(layers_).forward(act(I), y, ctx);
         }, std::make_index_sequence<depth>{});
     }
 
@@ -457,13 +523,18 @@ private:
     batch& tangent_adjoint(std::size_t i) { return reverse_.tangent(i); }
 
     // Activation i (the input of layer i; depth: the network's output) in its buffer: an in-place
-    // layer's output is in its input's buffer (activation_slot). Tangents are never shared: the
+    // layer's output is in its input's buffer (activation_slot), and buffer 0 is the network's
+    // input, its own copy or a borrowed batch (input_buffer). Tangents are never shared: the
     // paired reverse pass of a curved activation (tanh) reads its input tangent next to its output.
-    batch& act(std::size_t i) { return act_[activation_slot[i]]; }
-    const batch& act(std::size_t i) const { return act_[activation_slot[i]]; }
+    const batch& act(std::size_t i) const {
+        return activation_slot[i] == 0 ? input_.read() : act_[activation_slot[i] - 1];
+    }
+    // The same buffer, to write activation i into (for buffer 0, the input's own copy).
+    batch& writable_act(std::size_t i) { return activation_slot[i] == 0 ? input_.own() : act_[activation_slot[i] - 1]; }
 
     layers layers_{};
-    std::array<batch, depth + 1> act_{};  // storage of the activations, see act()
+    input_buffer<batch> input_;           // activation buffer 0, see act()
+    std::array<batch, depth> act_{};      // activation buffers 1..depth, see act()
     std::array<batch, depth + 1> tan_{};  // tangents of the activations
     reverse_buffers<batch> reverse_;      // adjoints of the activations and tangents, see adjoint()
     batch handoff_;                       // backward_through's g, only when it cannot go straight in

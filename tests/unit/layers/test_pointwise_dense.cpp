@@ -15,6 +15,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -374,8 +375,9 @@ struct threaded<network<In, T, B, Ls...>> {
     using type = network<In, T, B, on_two_threads<Ls>...>;
 };
 
+// With borrow, the forward pass reads x where it is (forward_borrowed) instead of copying it.
 template <class Net>
-std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed) {
+std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed, bool borrow = false) {
     Net net;
     rng r(seed);
     net.visit_parameters([&](parameter<float>& p) {
@@ -391,7 +393,7 @@ std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed
     std::vector<std::vector<float>> out;
     auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
     auto grads = [&] { net.visit_parameters([&](parameter<float>& p) { keep(p.grad); }); };
-    keep(net.forward(x));
+    keep(borrow ? net.forward_borrowed(x) : net.forward(x));
     tensor<float> dx, xbar, xdotbar;
     for (int twice = 0; twice < 2; ++twice) {  // a second backward from the same forward: nothing was consumed
         net.zero_grad();
@@ -413,8 +415,8 @@ std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed
 }
 
 template <class Net>
-void same_bits_as_plain(std::size_t batch, std::uint64_t seed) {
-    const auto planned = every_pass<Net>(batch, seed);
+void same_bits_as_plain(std::size_t batch, std::uint64_t seed, bool borrow = false) {
+    const auto planned = every_pass<Net>(batch, seed, borrow);
     const auto reference = every_pass<typename plain_network<Net>::type>(batch, seed);
     BOOST_TEST_REQUIRE(planned.size() == reference.size());
     for (std::size_t k = 0; k < planned.size(); ++k) {
@@ -571,6 +573,86 @@ BOOST_AUTO_TEST_CASE(backward_through_another_network_gives_the_bits_of_two_call
                 backward_through_gives_the_bits_of_two_calls<colliding_net>(share, accumulate_downstream);
             }
         }
+}
+
+// A network that borrows its input: the first layer reads the caller's batch (dense), a nested
+// network reads the outer one's activation (its first layer is a convolution), and another
+// nested network starts with an in-place activation, so it cannot borrow and keeps a copy.
+using borrowing_net = network<shape<12>, float, backend::cpu, dense<12, 18>, reshape<shape<2, 3, 3>>,
+                              sequential<conv2d<2, 2, 3, 1, 1>, gant::tanh, flatten>,
+                              sequential<leaky_relu<>, dense<18, 4>>, dense<4, 2>>;
+static_assert(borrowing_net::can_borrow_input);
+static_assert(borrowing_net::layer_type<2>::can_borrow_input);
+static_assert(!borrowing_net::layer_type<3>::can_borrow_input);
+static_assert(!viewing_net::can_borrow_input && !shared_net::can_borrow_input);
+
+BOOST_AUTO_TEST_CASE(a_borrowed_input_gives_the_bits_of_a_copied_one_in_every_pass) {
+    same_bits_as_plain<borrowing_net>(4, 61, true);
+    same_bits_as_plain<borrowing_net>(4, 62, false);
+    same_bits_as_plain<dcgan_critic<image<1, 28, 28>>>(3, 63, true);
+    same_bits_as_plain<threaded<borrowing_net>::type>(5, 64, true);
+    // Networks whose layers write into the input buffer copy the input instead.
+    same_bits_as_plain<viewing_net>(5, 65, true);
+    same_bits_as_plain<shared_net>(7, 66, true);
+}
+
+BOOST_AUTO_TEST_CASE(a_borrowed_input_is_read_where_it_is) {
+    // The first layer's weight gradient is read from the input in the backward pass, so after the
+    // caller's batch changes it is the changed batch's: dy^T (2 x), not dy^T x.
+    using one_dense = network<shape<3>, float, backend::cpu, dense<3, 2>>;
+    one_dense borrowing, copying;
+    borrowing.visit_parameters([](parameter<float>& p) { std::fill(p.value.begin(), p.value.end(), 0.25f); });
+    copying.visit_parameters([](parameter<float>& p) { std::fill(p.value.begin(), p.value.end(), 0.25f); });
+    tensor<float> x({2, 3}), doubled({2, 3}), dy({2, 2});
+    for (std::size_t k = 0; k < x.size(); ++k) x.data()[k] = float(k) - 2.5f;
+    for (std::size_t k = 0; k < dy.size(); ++k) dy.data()[k] = 0.5f * float(k) + 1.0f;
+    for (std::size_t k = 0; k < x.size(); ++k) doubled.data()[k] = 2.0f * x.data()[k];
+    borrowing.zero_grad();
+    borrowing.forward_borrowed(x);
+    x = doubled;
+    borrowing.backward(dy, nullptr);
+    copying.zero_grad();
+    copying.forward(doubled);
+    copying.backward(dy, nullptr);
+    std::vector<std::vector<float>> got, expected;
+    borrowing.visit_parameters([&](parameter<float>& p) { got.emplace_back(p.grad.begin(), p.grad.end()); });
+    copying.visit_parameters([&](parameter<float>& p) { expected.emplace_back(p.grad.begin(), p.grad.end()); });
+    BOOST_TEST((got == expected));
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_of_a_borrowing_network_keeps_its_own_input) {
+    // Copied or moved after forward_borrowed, a network holds the input it read, so its reverse
+    // passes give the original's bits after the caller's batch is gone.
+    using net = borrowing_net;
+    rng r(71);
+    net original;
+    original.visit_parameters([&](parameter<float>& p) {
+        for (auto& v : p.value) v = float(0.5 * r.normal());
+    });
+    tensor<float> dy({3, net::output_size});
+    for (auto& v : dy) v = float(r.normal());
+    auto x = std::make_unique<tensor<float>>(tensor<float>::shape_type{3, net::input_size});
+    for (auto& v : *x) v = float(r.normal());
+    auto gradients = [&](net& n) {
+        std::vector<std::vector<float>> out;
+        tensor<float> dx;
+        n.zero_grad();
+        n.backward(dy, &dx);
+        out.emplace_back(dx.begin(), dx.end());
+        n.visit_parameters([&](parameter<float>& p) { out.emplace_back(p.grad.begin(), p.grad.end()); });
+        return out;
+    };
+    original.forward_borrowed(*x);
+    const auto reference = gradients(original);
+    net copied(original);
+    net assigned;
+    assigned = original;
+    net moved(std::move(original));
+    for (auto& v : *x) v = std::numeric_limits<float>::quiet_NaN();  // what a dangling read would see
+    x.reset();
+    BOOST_TEST((gradients(copied) == reference));
+    BOOST_TEST((gradients(assigned) == reference));
+    BOOST_TEST((gradients(moved) == reference));
 }
 
 BOOST_AUTO_TEST_CASE(adjoint_plans_of_the_test_networks) {
