@@ -223,6 +223,62 @@ using shared_net = mixed_net<gant::tanh, leaky_relu<>, relu, sigmoid, gant::tanh
 using separate_net = mixed_net<kept<fn::tanh_fn>, kept<fn::leaky<1, 5>>, kept<fn::leaky<0, 1>>, kept<fn::sigmoid_fn>,
                                kept<fn::tanh_fn>, kept<fn::identity_fn>>;
 
+// Every pass of a network on one batch, flattened: forward, backward (with the input gradient and
+// the parameter gradients), tangent, paired reverse pass (both input adjoints, parameter gradients).
+// With borrow, the forward pass reads x where it is (forward_borrowed) instead of copying it.
+template <class Net>
+std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed, bool borrow = false) {
+    Net net;
+    rng r(seed);
+    net.visit_parameters([&](parameter<float>& p) {
+        for (auto& v : p.value) v = float(0.5 * r.normal());
+    });
+    auto filled = [&](std::size_t cols) {
+        tensor<float> t({batch, cols});
+        for (auto& v : t) v = float(1.5 * r.normal());
+        return t;
+    };
+    const tensor<float> x = filled(Net::input_size), xdot = filled(Net::input_size), ybar = filled(Net::output_size),
+                        ydotbar = filled(Net::output_size);
+    std::vector<std::vector<float>> out;
+    auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
+    auto grads = [&] { net.visit_parameters([&](parameter<float>& p) { keep(p.grad); }); };
+    keep(borrow ? net.forward_borrowed(x) : net.forward(x));
+    tensor<float> dx, xbar, xdotbar;
+    for (int twice = 0; twice < 2; ++twice) {  // a second backward from the same forward: nothing was consumed
+        net.zero_grad();
+        net.backward(ybar, &dx);
+        keep(dx);
+        grads();
+    }
+    keep(net.forward_tangent(xdot));
+    net.zero_grad();
+    net.backward_paired(ybar, ydotbar, &xbar, &xdotbar);
+    keep(xbar);
+    keep(xdotbar);
+    grads();
+    net.zero_grad();
+    net.backward(ybar, &dx);  // the first-order pass again, after the paired pass used the buffers its way
+    keep(dx);
+    grads();
+    return out;
+}
+
+// Every pass of Net gives the bits of every pass of Reference, a network of the same layers with
+// fewer or no buffer-sharing facts, on the same parameters and batches.
+template <class Net, class Reference>
+void same_bits_as(std::size_t batch, std::uint64_t seed, bool borrow = false) {
+    const auto planned = every_pass<Net>(batch, seed, borrow);
+    const auto reference = every_pass<Reference>(batch, seed);
+    BOOST_TEST_REQUIRE(planned.size() == reference.size());
+    for (std::size_t k = 0; k < planned.size(); ++k) {
+        BOOST_TEST((planned[k] == reference[k]), "result " << k << " differs");
+        bool finite = !planned[k].empty();
+        for (float v : planned[k]) finite = finite && std::isfinite(v);
+        BOOST_TEST(finite, "result " << k << " is empty or not finite");
+    }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(in_place_activations)
@@ -242,41 +298,7 @@ BOOST_AUTO_TEST_CASE(which_activations_share_their_input_buffer) {
 // Sharing a buffer must not change a bit of any pass: forward, backward, the tangent and the
 // paired reverse pass (the gradient penalty's), with parameter gradients after each reverse pass.
 BOOST_AUTO_TEST_CASE(shared_buffers_give_the_same_bits_in_every_pass) {
-    constexpr std::size_t batch = 7, features = 2 * 5 * 5;
-    rng r(11);
-    tensor<float> x({batch, features}), xdot({batch, features}), ybar({batch, 1}), ydotbar({batch, 1});
-    for (auto* t : {&x, &xdot, &ybar, &ydotbar})
-        for (auto& v : *t) v = float(1.5 * r.normal());
-    auto run = [&](auto net) {
-        rng init(12);
-        net.visit_parameters([&](parameter<float>& p) {
-            for (auto& v : p.value) v = float(0.5 * init.normal());
-        });
-        std::vector<std::vector<float>> out;  // every result and gradient, flattened
-        auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
-        auto grads = [&] { net.visit_parameters([&](parameter<float>& p) { keep(p.grad); }); };
-        keep(net.forward(x));
-        tensor<float> dx, xbar, xdotbar;
-        net.zero_grad();
-        net.backward(ybar, &dx);
-        keep(dx);
-        grads();
-        keep(net.forward_tangent(xdot));
-        net.zero_grad();
-        net.backward_paired(ybar, ydotbar, &xbar, &xdotbar);
-        keep(xbar);
-        keep(xdotbar);
-        grads();
-        return out;
-    };
-    const auto shared = run(shared_net{}), separate = run(separate_net{});
-    BOOST_TEST_REQUIRE(shared.size() == separate.size());
-    for (std::size_t k = 0; k < shared.size(); ++k) {
-        BOOST_TEST((shared[k] == separate[k]), "result " << k << " differs");
-        bool finite = true;
-        for (float v : shared[k]) finite = finite && std::isfinite(v);
-        BOOST_TEST(finite, "result " << k << " is not finite");
-    }
+    same_bits_as<shared_net, separate_net>(7, 11);
 }
 
 // Two networks working in one set of adjoint buffers (as a gan's generator and critic do) give
@@ -345,13 +367,7 @@ namespace {
 // output not read): every activation and every adjoint gets a buffer of its own, the reference
 // the planned networks must match bit for bit.
 template <class L>
-struct plain {
-    static constexpr const char* name = L::name;
-    using expects = typename L::expects;
-    template <class In>
-    static constexpr bool accepts = L::template accepts<In>;
-    template <class In>
-    using output_shape = typename L::template output_shape<In>;
+struct plain : gant::testing::descriptor_of<L> {
     template <class In, class T, class B>
     struct impl : L::template impl<In, T, B> {
         static constexpr bool in_place = false, reads_output = true, views_input = false, backward_in_place = false;
@@ -365,8 +381,6 @@ struct plain_network<network<In, T, B, Ls...>> {
     using type = network<In, T, B, plain<Ls>...>;
 };
 
-// Every pass of a network on one batch, flattened: forward, backward (with the input gradient and
-// the parameter gradients), tangent, paired reverse pass (both input adjoints, parameter gradients).
 // Net with every layer's passes split over two threads (two_threads.hpp), facts kept.
 template <class Net>
 struct threaded;
@@ -375,56 +389,9 @@ struct threaded<network<In, T, B, Ls...>> {
     using type = network<In, T, B, on_two_threads<Ls>...>;
 };
 
-// With borrow, the forward pass reads x where it is (forward_borrowed) instead of copying it.
-template <class Net>
-std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed, bool borrow = false) {
-    Net net;
-    rng r(seed);
-    net.visit_parameters([&](parameter<float>& p) {
-        for (auto& v : p.value) v = float(0.5 * r.normal());
-    });
-    auto filled = [&](std::size_t cols) {
-        tensor<float> t({batch, cols});
-        for (auto& v : t) v = float(1.5 * r.normal());
-        return t;
-    };
-    const tensor<float> x = filled(Net::input_size), xdot = filled(Net::input_size), ybar = filled(Net::output_size),
-                        ydotbar = filled(Net::output_size);
-    std::vector<std::vector<float>> out;
-    auto keep = [&](const auto& values) { out.emplace_back(values.begin(), values.end()); };
-    auto grads = [&] { net.visit_parameters([&](parameter<float>& p) { keep(p.grad); }); };
-    keep(borrow ? net.forward_borrowed(x) : net.forward(x));
-    tensor<float> dx, xbar, xdotbar;
-    for (int twice = 0; twice < 2; ++twice) {  // a second backward from the same forward: nothing was consumed
-        net.zero_grad();
-        net.backward(ybar, &dx);
-        keep(dx);
-        grads();
-    }
-    keep(net.forward_tangent(xdot));
-    net.zero_grad();
-    net.backward_paired(ybar, ydotbar, &xbar, &xdotbar);
-    keep(xbar);
-    keep(xdotbar);
-    grads();
-    net.zero_grad();
-    net.backward(ybar, &dx);  // the first-order pass again, after the paired pass used the buffers its way
-    keep(dx);
-    grads();
-    return out;
-}
-
 template <class Net>
 void same_bits_as_plain(std::size_t batch, std::uint64_t seed, bool borrow = false) {
-    const auto planned = every_pass<Net>(batch, seed, borrow);
-    const auto reference = every_pass<typename plain_network<Net>::type>(batch, seed);
-    BOOST_TEST_REQUIRE(planned.size() == reference.size());
-    for (std::size_t k = 0; k < planned.size(); ++k) {
-        BOOST_TEST((planned[k] == reference[k]), "result " << k << " differs");
-        bool finite = !planned[k].empty();
-        for (float v : planned[k]) finite = finite && std::isfinite(v);
-        BOOST_TEST(finite, "result " << k << " is empty or not finite");
-    }
+    same_bits_as<Net, typename plain_network<Net>::type>(batch, seed, borrow);
 }
 
 // The reverse-buffer plan's two promises for any network: a layer whose backward runs in place

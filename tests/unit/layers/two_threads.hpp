@@ -58,14 +58,19 @@ struct on_two_threads_impl : Inner {
     }
 };
 
+/// The compile-time facts of descriptor L, for a test wrapper that changes only its impl.
 template <class L>
-struct on_two_threads {
+struct descriptor_of {
     static constexpr const char* name = L::name;
     using expects = typename L::expects;
     template <class In>
     static constexpr bool accepts = L::template accepts<In>;
     template <class In>
     using output_shape = typename L::template output_shape<In>;
+};
+
+template <class L>
+struct on_two_threads : descriptor_of<L> {
     template <class In, class T, class B>
     using impl = on_two_threads_impl<typename L::template impl<In, T, B>>;
 };
