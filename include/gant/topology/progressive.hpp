@@ -30,6 +30,10 @@
 // blocks' own plus the same blends and resamplings applied to tangents and adjoints: the exact
 // gradient penalty of PGGAN's WGAN-GP loss works through both networks (minibatch stddev
 // included, which couples the samples of a group the way PGGAN's penalty does).
+//
+// Each block and to_rgb / from_rgb network reads its input where it is (forward_borrowed): the
+// layer's own x, another block's output or a resampled or blended batch of this layer's, none of
+// which changes before the next forward pass, so no level keeps a second copy of its input.
 #include <array>
 #include <cstddef>
 #include <stdexcept>
@@ -230,11 +234,12 @@ public:
         with_level<levels>(level_, [&](auto lc) {
             constexpr std::size_t l = decltype(lc)::value, r = S::template res<l>;
             forward_blocks<l>(z, ctx);
-            const tensor<T>& img = std::get<l>(rgbs_).forward(std::get<l>(blocks_).output(), ctx);
+            const tensor<T>& img = std::get<l>(rgbs_).forward_borrowed(std::get<l>(blocks_).output(), ctx);
             const tensor<T>* out = &img;
             if constexpr (l > 0) {
                 if (fading()) {
-                    const tensor<T>& old = std::get<l - 1>(rgbs_).forward(std::get<l - 1>(blocks_).output(), ctx);
+                    const tensor<T>& old =
+                        std::get<l - 1>(rgbs_).forward_borrowed(std::get<l - 1>(blocks_).output(), ctx);
                     growth::nearest_upsample(old, C, r / 2, r / 2, 2, mix_);
                     growth::blend_into(mix_, T(1 - alpha_), img, T(alpha_));
                     out = &mix_;
@@ -317,10 +322,10 @@ private:
     template <std::size_t L>
     void forward_blocks(const tensor<T>& z, const pass_context& ctx) {
         if constexpr (L == 0)
-            std::get<0>(blocks_).forward(z, ctx);
+            std::get<0>(blocks_).forward_borrowed(z, ctx);
         else {
             forward_blocks<L - 1>(z, ctx);
-            std::get<L>(blocks_).forward(std::get<L - 1>(blocks_).output(), ctx);
+            std::get<L>(blocks_).forward_borrowed(std::get<L - 1>(blocks_).output(), ctx);
         }
     }
     template <std::size_t L>
@@ -391,19 +396,19 @@ public:
         with_level<levels>(level_, [&](auto lc) {
             constexpr std::size_t l = decltype(lc)::value, r = S::template res<l>;
             growth::box_downsample(x, C, R, R, R / r, xr_);
-            const tensor<T>* h = &std::get<l>(rgbs_).forward(xr_, ctx);
+            const tensor<T>* h = &std::get<l>(rgbs_).forward_borrowed(xr_, ctx);
             if constexpr (l > 0) {
-                h = &std::get<l>(blocks_).forward(*h, ctx);
+                h = &std::get<l>(blocks_).forward_borrowed(*h, ctx);
                 if (fading()) {
                     growth::box_downsample(xr_, C, r, r, 2, xo_);
-                    const tensor<T>& old = std::get<l - 1>(rgbs_).forward(xo_, ctx);
+                    const tensor<T>& old = std::get<l - 1>(rgbs_).forward_borrowed(xo_, ctx);
                     scaled_copy(*h, T(alpha_), mix_);
                     growth::blend_into(mix_, T(1), old, T(1 - alpha_));
                     h = &mix_;
                 }
                 h = &forward_blocks<l - 1>(*h, ctx);
             } else {
-                h = &std::get<0>(blocks_).forward(*h, ctx);
+                h = &std::get<0>(blocks_).forward_borrowed(*h, ctx);
             }
             ensure_shape(y, x.shape(0), 1);
             std::copy(h->begin(), h->end(), y.begin());
@@ -502,7 +507,7 @@ private:
     /// Blocks K, K-1, ..., 0 forward from h (block K's input); returns the score.
     template <std::size_t K>
     const tensor<T>& forward_blocks(const tensor<T>& h, const pass_context& ctx) {
-        const tensor<T>& out = std::get<K>(blocks_).forward(h, ctx);
+        const tensor<T>& out = std::get<K>(blocks_).forward_borrowed(h, ctx);
         if constexpr (K == 0)
             return out;
         else
