@@ -369,13 +369,8 @@ private:
         const double g_loss = ops_.generator_loss(loss_, real_scores, score_fake_, d_fake_);
         guard("generator loss", g_loss);
         // The critic's input gradient goes straight into the buffer the generator's backward
-        // starts from (network::backward_through); a generator of another kind takes it as dy.
-        if constexpr (requires { generator_.backward_through(critic_, d_fake_, false, nullptr, true, train_ctx_); }) {
-            generator_.backward_through(critic_, d_fake_, false, nullptr, true, train_ctx_);
-        } else {
-            critic_.backward(d_fake_, &d_sample_, false, train_ctx_);
-            generator_.backward(d_sample_, nullptr, true, train_ctx_);
-        }
+        // starts from (network::backward_through), without a batch in between.
+        generator_.backward_through(critic_, d_fake_, false, nullptr, true, train_ctx_);
         guard_gradients(generator_, "generator");
         g_opt_.step(generator_);
         if (h_.ema) ema_.update(generator_, h_.ema_decay);
@@ -428,8 +423,8 @@ private:
     pass_context train_ctx_{};
     std::size_t step_ = 0;
     step_stats stats_{};
-    batch real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, d_sample_, sample_z_,
-        device_z_, no_scores_;
+    batch real_, z_, both_, d_both_, score_real_, score_fake_, d_real_, d_fake_, scratch_, sample_z_, device_z_,
+        no_scores_;
     tensor<T> fade_a_, fade_b_, host_samples_;
 };
 

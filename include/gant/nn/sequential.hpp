@@ -147,25 +147,18 @@ private:
 
 /// A network's input as its first layer reads it: either a copy of its own (network::forward)
 /// or the caller's batch, read where it is (network::forward_borrowed). A borrowed batch must
-/// stay as it is until the network's last pass that reads it. A copy or move of the network
-/// copies what the input holds into a batch of its own, so no network reads a batch that it was
-/// not handed.
+/// stay as it is until the network's last pass that reads it. A copy of the network copies what
+/// the input holds into a batch of its own, so no network reads a batch that it was not handed;
+/// a move is a copy (no move members are declared), since the borrowed batch may not move along.
 template <class Batch>
 class input_buffer {
 public:
     input_buffer() = default;
     input_buffer(const input_buffer& other) { keep_copy_of(other.read()); }
-    input_buffer(input_buffer&& other) {
-        if (other.borrowed_)
-            keep_copy_of(*other.borrowed_);
-        else
-            own_ = std::move(other.own_);
-    }
     input_buffer& operator=(const input_buffer& other) {
         if (this != &other) keep_copy_of(other.read());
         return *this;
     }
-    input_buffer& operator=(input_buffer&& other) { return *this = static_cast<const input_buffer&>(other); }
 
     const Batch& read() const { return borrowed_ ? *borrowed_ : own_; }
     /// The batch of its own, to write the input into; ends a borrow.

@@ -223,6 +223,14 @@ using shared_net = mixed_net<gant::tanh, leaky_relu<>, relu, sigmoid, gant::tanh
 using separate_net = mixed_net<kept<fn::tanh_fn>, kept<fn::leaky<1, 5>>, kept<fn::leaky<0, 1>>, kept<fn::sigmoid_fn>,
                                kept<fn::tanh_fn>, kept<fn::identity_fn>>;
 
+// Weights of every parameter of net drawn from N(0, 0.25), in visiting order.
+template <class Net>
+void randomize_parameters(Net& net, rng& r) {
+    net.visit_parameters([&](parameter<float>& p) {
+        for (auto& v : p.value) v = float(0.5 * r.normal());
+    });
+}
+
 // Every pass of a network on one batch, flattened: forward, backward (with the input gradient and
 // the parameter gradients), tangent, paired reverse pass (both input adjoints, parameter gradients).
 // With borrow, the forward pass reads x where it is (forward_borrowed) instead of copying it.
@@ -230,9 +238,7 @@ template <class Net>
 std::vector<std::vector<float>> every_pass(std::size_t batch, std::uint64_t seed, bool borrow = false) {
     Net net;
     rng r(seed);
-    net.visit_parameters([&](parameter<float>& p) {
-        for (auto& v : p.value) v = float(0.5 * r.normal());
-    });
+    randomize_parameters(net, r);
     auto filled = [&](std::size_t cols) {
         tensor<float> t({batch, cols});
         for (auto& v : t) v = float(1.5 * r.normal());
@@ -317,9 +323,7 @@ BOOST_AUTO_TEST_CASE(networks_sharing_reverse_buffers_give_the_same_bits) {
                         ybar2 = filled(5, 1), ydotbar2 = filled(5, 1);
     auto init = [](auto& net, std::uint64_t seed) {
         rng g(seed);
-        net.visit_parameters([&](parameter<float>& p) {
-            for (auto& v : p.value) v = float(0.5 * g.normal());
-        });
+        randomize_parameters(net, g);
     };
     // The first network's backward, the second's paired pass, then the first's backward again.
     auto run = [&](first_net& a, second_net& b) {
@@ -491,9 +495,7 @@ void backward_through_gives_the_bits_of_two_calls(bool share, bool accumulate_do
     constexpr std::size_t batch = 5;
     auto init = [](auto& net, std::uint64_t seed) {
         rng g(seed);
-        net.visit_parameters([&](parameter<float>& p) {
-            for (auto& v : p.value) v = float(0.5 * g.normal());
-        });
+        randomize_parameters(net, g);
     };
     rng r(51);
     tensor<float> z({batch, 3}), dy({batch, 1});
@@ -593,9 +595,7 @@ BOOST_AUTO_TEST_CASE(a_copy_of_a_borrowing_network_keeps_its_own_input) {
     using net = borrowing_net;
     rng r(71);
     net original;
-    original.visit_parameters([&](parameter<float>& p) {
-        for (auto& v : p.value) v = float(0.5 * r.normal());
-    });
+    randomize_parameters(original, r);
     tensor<float> dy({3, net::output_size});
     for (auto& v : dy) v = float(r.normal());
     auto x = std::make_unique<tensor<float>>(tensor<float>::shape_type{3, net::input_size});
