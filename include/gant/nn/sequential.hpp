@@ -7,6 +7,7 @@
 // arguments name both layers, the shape produced and what was expected.
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <memory>
 #include <tuple>
@@ -318,6 +319,16 @@ public:
             run_forward(ctx);
             return act(depth);
         }
+    }
+
+    /// A temporary would be gone before the reverse passes read it, so forward_borrowed refuses
+    /// rvalues at compile time (an rvalue binds here in preference to the const batch& above).
+    template <class Temporary>
+        requires(std::same_as<std::remove_cvref_t<Temporary>, batch> && !std::is_lvalue_reference_v<Temporary>)
+    const batch& forward_borrowed(Temporary&&, const pass_context& = {}) {
+        static_assert(dependent_false_v<Temporary>,
+                      "gant: forward_borrowed reads its input again in the reverse passes, so it cannot take a "
+                      "temporary: keep the batch in a variable until the last pass, or call forward, which copies it");
     }
 
     /// Back-propagates dy (adjoint of the last forward's output). dx: input gradient, or null.
