@@ -189,7 +189,7 @@ private:
         } else {
             T* columns = s.grow(s.columns, patch * cols);
             for (std::size_t j = 0; j < count; ++j)
-                Backend::im2col(geometry(), images + j * in_size, columns + j * pixels, cols);
+                Backend::template im2col<geometry()>(images + j * in_size, columns + j * pixels, cols);
             return columns;
         }
     }
@@ -256,7 +256,7 @@ private:
                             } else {
                                 std::fill(out, out + count * in_size, T(0));
                                 for (std::size_t j = 0; j < count; ++j)
-                                    Backend::col2im(geometry(), columns + j * pixels, out + j * in_size, cols);
+                                    Backend::template col2im<geometry()>(columns + j * pixels, out + j * in_size, cols);
                             }
                         }
                     });

@@ -104,7 +104,7 @@ private:
                         T* out = y.data() + first * out_size;
                         Backend::fill_channels(out, count, OutChannels, out_pixels, bias);  // col2im only adds
                         for (std::size_t j = 0; j < count; ++j)
-                            Backend::col2im(geometry(), columns + j * pixels, out + j * out_size, cols);
+                            Backend::template col2im<geometry()>(columns + j * pixels, out + j * out_size, cols);
                     });
     }
 
@@ -126,7 +126,7 @@ private:
                         if (!wacc && !dx) return;
                         T* columns = s.grow(s.columns, patch * cols);
                         for (std::size_t j = 0; j < count; ++j)
-                            Backend::im2col(geometry(), grad + j * out_size, columns + j * pixels, cols);
+                            Backend::template im2col<geometry()>(grad + j * out_size, columns + j * pixels, cols);
                         if (wacc) {
                             const T* in = x.data() + first * in_size;
                             const T* xm = in;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
+#include <optional>
 #include <vector>
 
 #include "gant/layers/conv2d.hpp"
@@ -628,3 +629,86 @@ BOOST_AUTO_TEST_CASE(no_allocation_in_steady_state_one_thread) {
 }
 
 BOOST_AUTO_TEST_CASE(no_allocation_in_steady_state_two_threads) { check_no_allocation(two_thread_pool()); }
+
+// ---- the backend's unfolding ------------------------------------------------------------------
+
+namespace {
+
+constexpr backend::conv_geometry geometry(std::size_t c, std::size_t h, std::size_t w, std::size_t kh, std::size_t kw,
+                                          std::size_t stride, std::size_t padding) {
+    return {c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1};
+}
+
+// Pixel (c, iy, ix) of the image, or nothing where (iy, ix) lies in the padding.
+std::optional<std::size_t> pixel(const backend::conv_geometry& g, std::size_t c, std::ptrdiff_t iy, std::ptrdiff_t ix) {
+    if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(g.height) || ix >= std::ptrdiff_t(g.width)) return std::nullopt;
+    return (c * g.height + std::size_t(iy)) * g.width + std::size_t(ix);
+}
+
+// im2col against its definition, columns[(c, ky, kx)][(oy, ox)] = x[c][oy*s + ky - p][ox*s + kx - p]
+// (0 in the padding), written as the second of two samples side by side with a gap (ld wider
+// than two samples' pixels) into NaN: every element it owns is written and nothing else is. And
+// col2im as its adjoint: image[c][iy][ix] += the columns that read that pixel. Values are small
+// integers, so every sum is exact whatever the order of the additions.
+template <backend::conv_geometry G>
+void check_unfolding() {
+    BOOST_TEST_CONTEXT("geometry C" << G.channels << " " << G.height << "x" << G.width << " kernel " << G.kernel_h
+                                    << "x" << G.kernel_w << " stride " << G.stride << " padding " << G.padding) {
+        const std::size_t pixels = G.out_pixels(), ld = 2 * pixels + 3, image_size = G.channels * G.height * G.width;
+        rng r(G.channels * 131 + G.height * 17 + G.kernel_w);
+        std::vector<double> image(image_size);
+        for (auto& v : image) v = std::round(r.uniform(-8, 8));
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        std::vector<double> columns(G.patch() * ld, nan);
+        backend::cpu::im2col<G>(image.data(), columns.data() + pixels, ld);
+
+        std::vector<double> scattered(image_size);
+        for (auto& v : scattered) v = std::round(r.uniform(-8, 8));
+        std::vector<double> expected_scatter = scattered;
+        std::vector<double> adjoint_in(G.patch() * ld, nan);  // what col2im reads: NaN outside the sample
+        std::size_t wrong = 0, stray = 0;
+        for (std::size_t c = 0; c < G.channels; ++c)
+            for (std::size_t ky = 0; ky < G.kernel_h; ++ky)
+                for (std::size_t kx = 0; kx < G.kernel_w; ++kx) {
+                    const std::size_t row = (c * G.kernel_h + ky) * G.kernel_w + kx;
+                    for (std::size_t col = 0; col < ld; ++col) {
+                        const double got = columns[row * ld + col];
+                        if (col < pixels || col >= 2 * pixels) {
+                            stray += !std::isnan(got);
+                            continue;
+                        }
+                        const std::size_t oy = (col - pixels) / G.out_width, ox = (col - pixels) % G.out_width;
+                        const auto at = pixel(G, c, std::ptrdiff_t(oy * G.stride + ky) - std::ptrdiff_t(G.padding),
+                                              std::ptrdiff_t(ox * G.stride + kx) - std::ptrdiff_t(G.padding));
+                        wrong += got != (at ? image[*at] : 0.0);
+                        const double a = std::round(r.uniform(-8, 8));
+                        adjoint_in[row * ld + col] = a;
+                        if (at) expected_scatter[*at] += a;
+                    }
+                }
+        BOOST_TEST(wrong == 0u, wrong << " column entries differ from the definition");
+        BOOST_TEST(stray == 0u, stray << " entries outside the sample's columns were written");
+
+        backend::cpu::col2im<G>(adjoint_in.data() + pixels, scattered.data(), ld);
+        BOOST_TEST(scattered == expected_scatter, boost::test_tools::per_element());
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(unfolding)
+
+BOOST_AUTO_TEST_CASE(k3_s2_p1_odd_image) { check_unfolding<geometry(3, 7, 5, 3, 3, 2, 1)>(); }
+BOOST_AUTO_TEST_CASE(k4_s2_p1) { check_unfolding<geometry(2, 9, 6, 4, 4, 2, 1)>(); }
+BOOST_AUTO_TEST_CASE(dcgan_critic_layer) { check_unfolding<geometry(64, 14, 14, 4, 4, 2, 1)>(); }
+BOOST_AUTO_TEST_CASE(k5_s1_p2) { check_unfolding<geometry(2, 4, 6, 5, 5, 1, 2)>(); }
+BOOST_AUTO_TEST_CASE(k1_s2_subsamples) { check_unfolding<geometry(2, 5, 6, 1, 1, 2, 0)>(); }
+BOOST_AUTO_TEST_CASE(k1_s1_copies) { check_unfolding<geometry(3, 4, 3, 1, 1, 1, 0)>(); }
+BOOST_AUTO_TEST_CASE(non_square_kernel) { check_unfolding<geometry(2, 5, 6, 2, 3, 1, 0)>(); }
+BOOST_AUTO_TEST_CASE(stride_3_padding_2) { check_unfolding<geometry(1, 3, 4, 3, 3, 3, 2)>(); }
+// Taps whose every position lies in the padding (kx, ky = 0 and 1 of a one-pixel image).
+BOOST_AUTO_TEST_CASE(taps_reading_padding_only) { check_unfolding<geometry(2, 1, 1, 3, 3, 3, 2)>(); }
+// A kernel as large as the padded image: one output pixel.
+BOOST_AUTO_TEST_CASE(kernel_covers_the_padded_image) { check_unfolding<geometry(1, 2, 3, 4, 5, 2, 1)>(); }
+
+BOOST_AUTO_TEST_SUITE_END()
