@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "gant/core/parallel.hpp"
+#include "gant/core/vector_state.hpp"
 #include "gant/nn/layer.hpp"
 
 namespace gant {
@@ -149,7 +150,10 @@ struct tanh_fn {
     template <class T>
     struct with {
         static constexpr bool derivatives_from_output = true;  // phi' and phi'' read y only
-        static T value(T a) { return std::tanh(a); }
+        static T value(T a) {
+            gant::detail::leave_upper_vector_state_clean();  // glibc's tanh is SSE code (core/vector_state.hpp)
+            return std::tanh(a);
+        }
         static T first(T, T y) { return T(1) - y * y; }
         static T second(T, T y) { return T(-2) * y * (T(1) - y * y); }
     };
@@ -169,7 +173,10 @@ struct softplus_fn {
     template <class T>
     struct with {
         static constexpr bool derivatives_from_output = false;  // phi' = sigmoid(a) is not recovered exactly from y
-        static T value(T a) { return std::max(a, T(0)) + std::log1p(std::exp(-std::abs(a))); }
+        static T value(T a) {
+            gant::detail::leave_upper_vector_state_clean();  // glibc's log1p is SSE code (core/vector_state.hpp)
+            return std::max(a, T(0)) + std::log1p(std::exp(-std::abs(a)));
+        }
         static T first(T a, T) { return sigmoid_fn::with<T>::value(a); }
         static T second(T a, T) {
             const T s = sigmoid_fn::with<T>::value(a);

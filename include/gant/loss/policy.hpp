@@ -19,6 +19,7 @@
 #include <concepts>
 
 #include "gant/core/tensor.hpp"
+#include "gant/core/vector_state.hpp"
 
 namespace gant::loss {
 
@@ -35,6 +36,7 @@ namespace detail {
 /// softplus(u) = log(1 + e^u) without overflow: max(u, 0) + log1p(exp(-|u|)).
 template <class T>
 T softplus(T u) {
+    gant::detail::leave_upper_vector_state_clean();  // glibc's log1p is SSE code (core/vector_state.hpp)
     return std::max(u, T(0)) + std::log1p(std::exp(-std::abs(u)));
 }
 /// sigma(u), stable on both tails.
