@@ -321,14 +321,18 @@ public:
         }
     }
 
-    /// A temporary would be gone before the reverse passes read it, so forward_borrowed refuses
-    /// rvalues at compile time (an rvalue binds here in preference to the const batch& above).
-    template <class Temporary>
-        requires(std::same_as<std::remove_cvref_t<Temporary>, batch> && !std::is_lvalue_reference_v<Temporary>)
-    const batch& forward_borrowed(Temporary&&, const pass_context& = {}) {
-        static_assert(dependent_false_v<Temporary>,
+    /// A temporary would be gone before the reverse passes read it, so forward_borrowed takes
+    /// only a named batch: this overload, a better match than the const batch& above for
+    /// everything else (an rvalue batch, an expression or other type that would convert into a
+    /// temporary batch, and, through the default argument, a braced list), refuses the call at
+    /// compile time.
+    template <class NotANamedBatch = batch>
+        requires(!std::same_as<NotANamedBatch, batch&> && !std::same_as<NotANamedBatch, const batch&>)
+    const batch& forward_borrowed(NotANamedBatch&&, const pass_context& = {}) {
+        static_assert(dependent_false_v<NotANamedBatch>,
                       "gant: forward_borrowed reads its input again in the reverse passes, so it cannot take a "
-                      "temporary: keep the batch in a variable until the last pass, or call forward, which copies it");
+                      "temporary (nor an expression or other type converted into one): keep the batch in a variable "
+                      "until the last pass, or call forward, which copies it");
     }
 
     /// Back-propagates dy (adjoint of the last forward's output). dx: input gradient, or null.
