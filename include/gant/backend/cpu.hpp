@@ -56,27 +56,24 @@ struct cpu {
     /// of a 7-pixel row was a scalar loop that took 13% of a WGAN-GP step.)
     template <conv_geometry G, class T>
     static void im2col(const T* image, T* columns, std::size_t ld) {
+        constexpr std::size_t ow = G.out_width;
         for (std::size_t c = 0; c < G.channels; ++c) {
             const T* plane = image + c * G.height * G.width;
-            T* rows = columns + c * G.kernel_h * G.kernel_w * ld;
-            for_each_tap<G>([&]<std::size_t ky, std::size_t kx>() {
-                constexpr auto ys = valid_range(ky, G.height, G.out_height, G.stride, G.padding);
-                constexpr auto xs = valid_range(kx, G.width, G.out_width, G.stride, G.padding);
-                constexpr std::size_t ow = G.out_width, y0 = ys.first, y1 = ys.second, x0 = xs.first, x1 = xs.second;
-                T* row = rows + (ky * G.kernel_w + kx) * ld;
-                if constexpr (x0 == x1) {  // the tap reads padding only
+            for_each_tap<G>([&]<class Tap>(Tap) {
+                T* row = columns + (c * G.kernel_h * G.kernel_w + Tap::index) * ld;
+                if constexpr (Tap::x0 == Tap::x1) {  // the tap reads padding only
                     std::fill(row, row + G.out_height * ow, T(0));
                     return;
                 }
-                std::fill(row, row + y0 * ow, T(0));
-                for (std::size_t oy = y0; oy < y1; ++oy) {
+                std::fill(row, row + Tap::y0 * ow, T(0));
+                for (std::size_t oy = Tap::y0; oy < Tap::y1; ++oy) {
                     T* out = row + oy * ow;
-                    const T* in = plane + (oy * G.stride + ky - G.padding) * G.width + (x0 * G.stride + kx - G.padding);
-                    for (std::size_t ox = 0; ox < x0; ++ox) out[ox] = T(0);
-                    for (std::size_t i = 0; i < x1 - x0; ++i) out[x0 + i] = in[i * G.stride];
-                    for (std::size_t ox = x1; ox < ow; ++ox) out[ox] = T(0);
+                    const T* in = plane + Tap::first_pixel(oy);
+                    for (std::size_t ox = 0; ox < Tap::x0; ++ox) out[ox] = T(0);
+                    for (std::size_t i = 0; i < Tap::x1 - Tap::x0; ++i) out[Tap::x0 + i] = in[i * G.stride];
+                    for (std::size_t ox = Tap::x1; ox < ow; ++ox) out[ox] = T(0);
                 }
-                std::fill(row + y1 * ow, row + G.out_height * ow, T(0));
+                std::fill(row + Tap::y1 * ow, row + G.out_height * ow, T(0));
             });
         }
     }
@@ -87,17 +84,13 @@ struct cpu {
     static void col2im(const T* columns, T* image, std::size_t ld) {
         for (std::size_t c = 0; c < G.channels; ++c) {
             T* plane = image + c * G.height * G.width;
-            const T* rows = columns + c * G.kernel_h * G.kernel_w * ld;
-            for_each_tap<G>([&]<std::size_t ky, std::size_t kx>() {
-                constexpr auto ys = valid_range(ky, G.height, G.out_height, G.stride, G.padding);
-                constexpr auto xs = valid_range(kx, G.width, G.out_width, G.stride, G.padding);
-                constexpr std::size_t ow = G.out_width, y0 = ys.first, y1 = ys.second, x0 = xs.first, x1 = xs.second;
-                if constexpr (x0 < x1) {
-                    const T* row = rows + (ky * G.kernel_w + kx) * ld;
-                    for (std::size_t oy = y0; oy < y1; ++oy) {
-                        const T* in = row + oy * ow + x0;
-                        T* out = plane + (oy * G.stride + ky - G.padding) * G.width + (x0 * G.stride + kx - G.padding);
-                        for (std::size_t i = 0; i < x1 - x0; ++i) out[i * G.stride] += in[i];
+            for_each_tap<G>([&]<class Tap>(Tap) {
+                if constexpr (Tap::x0 < Tap::x1) {
+                    const T* row = columns + (c * G.kernel_h * G.kernel_w + Tap::index) * ld;
+                    for (std::size_t oy = Tap::y0; oy < Tap::y1; ++oy) {
+                        const T* in = row + oy * G.out_width + Tap::x0;
+                        T* out = plane + Tap::first_pixel(oy);
+                        for (std::size_t i = 0; i < Tap::x1 - Tap::x0; ++i) out[i * G.stride] += in[i];
                     }
                 }
             });
@@ -162,15 +155,6 @@ struct cpu {
     }
 
 private:
-    /// Calls f.template operator()<ky, kx>() for every tap of G's kernel, in row-major order (the
-    /// order of the column matrix's rows), with the tap as template arguments.
-    template <conv_geometry G, class F>
-    static void for_each_tap(F&& f) {
-        [&]<std::size_t... tap>(std::index_sequence<tap...>) {
-            (f.template operator()<tap / G.kernel_w, tap % G.kernel_w>(), ...);
-        }(std::make_index_sequence<G.kernel_h * G.kernel_w>{});
-    }
-
     /// Output positions o in [first, last) whose input coordinate o*stride + k - padding lies
     /// inside [0, size): the taps that read real pixels rather than padding.
     static constexpr std::pair<std::size_t, std::size_t> valid_range(std::size_t k, std::size_t size,
@@ -180,6 +164,31 @@ private:
         if (size + padding < k + 1) return {0, 0};
         const std::size_t last = std::min(outputs, (size - 1 + padding - k) / stride + 1);
         return {std::min(first, last), last};
+    }
+
+    /// Kernel tap (ky, kx) of G as compile-time facts: its row among a channel's rows of the
+    /// column matrix, the output rows [y0, y1) and columns [x0, x1) where it reads real pixels
+    /// rather than padding, and the offset in the channel's plane of the first pixel it reads on
+    /// output row oy (oy in [y0, y1)).
+    template <conv_geometry G, std::size_t ky, std::size_t kx>
+    struct tap {
+        static constexpr std::size_t index = ky * G.kernel_w + kx;
+        static constexpr std::size_t y0 = valid_range(ky, G.height, G.out_height, G.stride, G.padding).first;
+        static constexpr std::size_t y1 = valid_range(ky, G.height, G.out_height, G.stride, G.padding).second;
+        static constexpr std::size_t x0 = valid_range(kx, G.width, G.out_width, G.stride, G.padding).first;
+        static constexpr std::size_t x1 = valid_range(kx, G.width, G.out_width, G.stride, G.padding).second;
+        static constexpr std::size_t first_pixel(std::size_t oy) {
+            return (oy * G.stride + ky - G.padding) * G.width + (x0 * G.stride + kx - G.padding);
+        }
+    };
+
+    /// Calls f(tap<G, ky, kx>{}) for every tap of G's kernel, in row-major order (the order of
+    /// the column matrix's rows).
+    template <conv_geometry G, class F>
+    static void for_each_tap(F&& f) {
+        [&]<std::size_t... t>(std::index_sequence<t...>) {
+            (f(tap<G, t / G.kernel_w, t % G.kernel_w>{}), ...);
+        }(std::make_index_sequence<G.kernel_h * G.kernel_w>{});
     }
 };
 

@@ -35,34 +35,23 @@ unsigned upper_state_in_use() {
 // The upper state as the last interposed library call began, or not_called.
 unsigned state_at_library_entry = not_called;
 
-template <class F>
-F libm(const char* name) {
-    return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+// Records the upper state as an interposed library call begins, then runs libm's function.
+template <class T, const char* Name>
+T record_then_call_libm(T x) {
+    state_at_library_entry = upper_state_in_use();
+    static const auto next = reinterpret_cast<T (*)(T)>(dlsym(RTLD_NEXT, Name));
+    return next(x);
 }
+
+constexpr char tanhf_name[] = "tanhf", tanh_name[] = "tanh", log1pf_name[] = "log1pf", log1p_name[] = "log1p";
 
 }  // namespace
 
 extern "C" {
-float tanhf(float x) noexcept {
-    state_at_library_entry = upper_state_in_use();
-    static const auto next = libm<float (*)(float)>("tanhf");
-    return next(x);
-}
-double tanh(double x) noexcept {
-    state_at_library_entry = upper_state_in_use();
-    static const auto next = libm<double (*)(double)>("tanh");
-    return next(x);
-}
-float log1pf(float x) noexcept {
-    state_at_library_entry = upper_state_in_use();
-    static const auto next = libm<float (*)(float)>("log1pf");
-    return next(x);
-}
-double log1p(double x) noexcept {
-    state_at_library_entry = upper_state_in_use();
-    static const auto next = libm<double (*)(double)>("log1p");
-    return next(x);
-}
+float tanhf(float x) noexcept { return record_then_call_libm<float, tanhf_name>(x); }
+double tanh(double x) noexcept { return record_then_call_libm<double, tanh_name>(x); }
+float log1pf(float x) noexcept { return record_then_call_libm<float, log1pf_name>(x); }
+double log1p(double x) noexcept { return record_then_call_libm<double, log1p_name>(x); }
 }
 
 namespace {
