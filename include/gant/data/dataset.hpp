@@ -9,7 +9,8 @@
 // stream: a batch that reaches the end of an epoch continues with the first images of the next.
 //
 // Pixels map to [-1, 1] as x = p / 127.5 - 1 (0 -> -1, 255 -> 1) and back as
-// p = round((x + 1) * 127.5) clamped to 0..255 (NaN -> 0); IDX and PNG output share that mapping.
+// p = round((x + 1) * 127.5) clamped to 0..255; IDX and PNG output share that mapping and refuse
+// samples holding a NaN or an infinity (require_finite_samples).
 //
 // Only core headers are needed here (no zlib): reading IDX files lives in data/idx.hpp.
 #include <algorithm>
@@ -41,6 +42,21 @@ std::uint8_t value_to_pixel(T x) noexcept {
     if (!(v > T(0))) return 0;  // also catches NaN
     if (v >= T(255)) return 255;
     return static_cast<std::uint8_t>(std::round(v));
+}
+
+/// Throws std::invalid_argument (one sentence, `who` first) when a sample holds a NaN or an
+/// infinity: value_to_pixel would write it as a black or white pixel, an image that looks like a
+/// result of a generator whose output is not a number.
+template <class T>
+void require_finite_samples(const tensor<T>& samples, const char* who) {
+    const std::size_t n = samples.shape(0), features = samples.size() / std::max<std::size_t>(n, 1);
+    const T* x = samples.data();
+    for (std::size_t i = 0; i < samples.size(); ++i)
+        if (!std::isfinite(x[i]))
+            throw std::invalid_argument(std::string("gant: ") + who + ": sample " + std::to_string(i / features) +
+                                        " holds a non-finite value (NaN or infinity) at feature " +
+                                        std::to_string(i % features) +
+                                        ": the generator's output is not an image, so nothing was written");
 }
 
 template <class T>

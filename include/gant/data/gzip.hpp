@@ -47,7 +47,11 @@ class input_file {
 public:
     explicit input_file(std::filesystem::path path) : path_(std::move(path)), in_(std::size_t{1} << 16) {
         std::error_code ec;
-        if (std::filesystem::is_directory(path_, ec)) throw format_error(path_, "is a folder, not a file");
+        const auto status = std::filesystem::status(path_, ec);
+        if (std::filesystem::is_directory(status)) throw format_error(path_, "is a folder, not a file");
+        // Opening a pipe waits for a writer, and a device has no end: only plain files hold data.
+        if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+            throw format_error(path_, "is not a regular file (a pipe, device or socket), so it cannot be read as data");
         file_ = std::fopen(path_.c_str(), "rb");
         if (!file_) {
             const int err = errno;

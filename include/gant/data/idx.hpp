@@ -14,7 +14,7 @@
 // sentence naming the file. Files may be gzip-compressed (detected by content), see gzip.hpp.
 //
 // Pixels map to [-1, 1] as x = p / 127.5 - 1 (0 -> -1, 255 -> 1); the way back is
-// p = round((x + 1) * 127.5) clamped to 0..255, with NaN -> 0.
+// p = round((x + 1) * 127.5) clamped to 0..255; a sample holding a NaN or an infinity is refused.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -276,6 +276,7 @@ template <class T>
 void write_idx_samples(const std::filesystem::path& path, const tensor<T>& samples, std::size_t channels,
                        std::size_t height, std::size_t width) {
     require_features(samples, channels * height * width, "write_idx_samples");
+    require_finite_samples(samples, "write_idx_samples");
     constexpr std::size_t limit = std::numeric_limits<std::uint32_t>::max();
     if (samples.shape(0) > limit || channels > limit || height > limit || width > limit)
         throw std::invalid_argument("gant: write_idx_samples: a dimension is too large for an IDX file");
@@ -290,11 +291,13 @@ void write_idx_samples(const std::filesystem::path& path, const tensor<T>& sampl
 
 /// Loads an IDX image file (3-D: n x rows x cols, or 4-D: n x channels x rows x cols) and, unless
 /// `labels` is empty, its 1-D label file. A count mismatch is an error naming both files. With
-/// limit > 0 only the first `limit` images (and labels) are read.
+/// limit > 0 only the first `limit` images (and labels) are read. max_bytes bounds the tensor of
+/// T it builds (sizeof(T) bytes a pixel), not the file: a gzip file of a few megabytes can
+/// declare gigabytes of pixels, and a file larger than that is refused before it is inflated.
 template <class T>
 image_dataset<T> load_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels = {},
-                                 std::size_t limit = 0) {
-    const idx_data img = read_idx(images, idx_max_bytes, limit);
+                                 std::size_t limit = 0, std::uint64_t max_bytes = idx_max_bytes) {
+    const idx_data img = read_idx(images, max_bytes / sizeof(T), limit);
     if (img.dims.size() < 3)
         throw format_error(images, "expected an image file (3 or 4 dimensions, magic 0x00000803) but the header declares " +
                                        std::to_string(img.dims.size()) + " dimension" +

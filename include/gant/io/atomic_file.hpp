@@ -15,11 +15,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,6 +158,38 @@ void write_atomically(const std::filesystem::path& target, Fill&& fill) {
 /// Replaces `target` with the n bytes at `data`.
 inline void write_atomically(const std::filesystem::path& target, const void* data, std::size_t n) {
     write_atomically(target, [&](atomic_file& f) { f.write(data, n); });
+}
+
+/// Removes the temporary files of `target` ("<target>.tmp-<pid>-<random>") that a killed writer
+/// left behind: those whose process no longer exists. A SIGKILL or a power cut during a write
+/// cannot clean up (the target itself is intact, the point of the scheme), and each left-over
+/// checkpoint temporary is as large as a checkpoint. Files of a live process, which may be
+/// writing now, are kept; a recycled pid only keeps a stale file longer. Returns how many it
+/// removed; errors (a folder it cannot list) are not reported: this is housekeeping.
+inline std::size_t remove_stale_temporaries(const std::filesystem::path& target) {
+    const std::string prefix = target.filename().string() + ".tmp-";
+    std::filesystem::path folder = target.parent_path();
+    if (folder.empty()) folder = ".";
+    std::error_code ec;
+    std::size_t removed = 0;
+    for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        // "<pid>-<random>": the pid is the digits up to the dash.
+        const std::size_t dash = name.find('-', prefix.size());
+        if (dash == std::string::npos || dash == prefix.size()) continue;
+        long long pid = 0;
+        bool digits = true;
+        for (std::size_t i = prefix.size(); i < dash && digits; ++i) {
+            digits = name[i] >= '0' && name[i] <= '9' && pid < (1LL << 40);
+            pid = pid * 10 + (name[i] - '0');
+        }
+        if (!digits || pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+        std::error_code remove_error;
+        if (it->is_regular_file(remove_error) && std::filesystem::remove(it->path(), remove_error)) ++removed;
+    }
+    return removed;
 }
 
 }  // namespace gant::io

@@ -69,6 +69,7 @@ std::vector<std::uint8_t> grid_pixels(const tensor<T>& samples, std::size_t chan
     if (height == 0 || width == 0 || opt.rows == 0 || opt.cols == 0)
         throw std::invalid_argument("gant: an image grid needs positive tile sizes and at least one row and column");
     require_features(samples, channels * height * width, "write_png_grid");
+    data::require_finite_samples(samples, "write_png_grid");
     constexpr std::size_t max_side = 1 << 15;  // keeps every size and stride well inside stb's int
     if (width > max_side || height > max_side || opt.cols > max_side || opt.rows > max_side ||
         opt.padding > max_side || opt.cols * width + (opt.cols - 1) * opt.padding > max_side ||

@@ -24,6 +24,7 @@
 #include <concepts>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -219,8 +220,14 @@ inline std::string decode_rng_state(std::span<const std::uint64_t> w, rng::full_
     out.core.stream = w[1];
     out.core.counter = w[2];
     out.core.lane = static_cast<std::uint32_t>(w[3]);
+    const double spare = std::bit_cast<double>(w[5]);
+    // The spare is the second variate of a Box-Muller pair with u1 >= 2^-53: |z| <= sqrt(106 ln 2),
+    // about 8.57. Anything else (a NaN, 1e308) was not drawn by the stream.
+    if (w[4] == 1 && !(std::abs(spare) <= 8.6))
+        return "the random stream's stored normal draw is " + std::to_string(spare) +
+               ", which it cannot produce (every draw lies within +-8.57)";
     out.has_spare = w[4] == 1;
-    out.spare = std::bit_cast<double>(w[5]);
+    out.spare = spare;
     return {};
 }
 
@@ -403,11 +410,22 @@ public:
         if (!std::filesystem::is_regular_file(status)) fail("cannot read it: it is not a regular file");
         std::FILE* f = std::fopen(file_.c_str(), "rb");
         if (!f) fail(std::string("cannot open it (") + std::strerror(errno) + ")");
-        // The size comes from the open file itself, so what we allocate is what exists on disk.
+        // The size comes from the open file itself, so what we allocate is what exists on disk;
+        // and the header is checked against it first, so that a large file that is not a gant
+        // checkpoint (or announces another size) is refused before it is read into memory.
         bool ok = std::fseek(f, 0, SEEK_END) == 0;
         const long size = ok ? std::ftell(f) : -1;
         ok = ok && size >= 0 && std::fseek(f, 0, SEEK_SET) == 0;
+        std::array<std::uint8_t, header_size> head{};
+        const std::size_t head_bytes = ok ? std::min(head.size(), static_cast<std::size_t>(size)) : 0;
+        ok = ok && std::fread(head.data(), 1, head_bytes, f) == head_bytes && std::fseek(f, 0, SEEK_SET) == 0;
         if (ok) {
+            try {
+                check_header(head.data(), head_bytes, static_cast<std::uint64_t>(size));
+            } catch (...) {
+                std::fclose(f);
+                throw;
+            }
             bytes_.resize(static_cast<std::size_t>(size));
             ok = bytes_.empty() || std::fread(bytes_.data(), 1, bytes_.size(), f) == bytes_.size();
         }
@@ -483,10 +501,10 @@ private:
         return v;
     }
 
-    void parse() {
-        const std::uint8_t* p = bytes_.data();
-        const std::size_t size = bytes_.size();
-        if (size == 0 || std::memcmp(p, magic.data(), std::min(size, magic.size())) != 0)
+    /// The checks that need only the first `prefix` bytes (up to header_size) of a file of `size`
+    /// bytes: magic, size, format version, and the payload length against the size.
+    void check_header(const std::uint8_t* p, std::size_t prefix, std::uint64_t size) const {
+        if (size == 0 || std::memcmp(p, magic.data(), std::min(prefix, magic.size())) != 0)
             fail("is not a gant checkpoint (it does not start with \"GANTCKPT\")");
         if (size < header_size + trailer_size)
             fail("is truncated: it has " + std::to_string(size) + " bytes, fewer than an empty checkpoint");
@@ -501,6 +519,13 @@ private:
                  std::to_string(available) + " follow");
         if (payload < available)
             fail("has " + std::to_string(available - payload) + " unexpected bytes after its checksum");
+    }
+
+    void parse() {
+        const std::uint8_t* p = bytes_.data();
+        const std::size_t size = bytes_.size();
+        check_header(p, std::min(size, header_size), size);
+        const auto payload = detail::get_le<std::uint64_t>(p + 12);
         const std::uint8_t* body = p + header_size;
         detail::fnv1a64 hash;
         hash.update(body, payload);

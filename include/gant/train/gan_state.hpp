@@ -202,6 +202,24 @@ inline std::string config_text(const config_entries& entries) {
     return s;
 }
 
+/// Refuses to save a state that holds a NaN or an infinity: the loader would refuse the file (see
+/// first_nonfinite), so writing it would replace a good checkpoint with one that cannot be used.
+/// The training guard stops a run whose losses, gradients or weights stop being finite; an
+/// optimiser's moment estimates can overflow on their own (Adam's squared gradient passes the
+/// float range when a gradient nears 1e19, while the weights stay finite and simply stop moving),
+/// and this is where that is caught. `what` starts the message ("gant: step 12").
+template <class T>
+void require_finite_state(const state_layout<T>& layout, const std::string& what) {
+    for (const auto& t : layout.tensors)
+        for (std::uint64_t i = 0; i < t.count; ++i)
+            if (!std::isfinite(t.data[i]))
+                throw training_error(what + ": '" + t.record + "' holds a non-finite value (" +
+                                     (std::isnan(t.data[i]) ? "NaN" : "infinity") + ") at element " +
+                                     std::to_string(i) +
+                                     ", so nothing was saved (a checkpoint is only written from a finite state): "
+                                     "training has diverged, for instance from too high a learning rate");
+}
+
 template <class T>
 void add_layout(writer& w, const state_layout<T>& layout) {
     w.add_string("config", config_text(layout.config));
@@ -330,10 +348,12 @@ validated_load<T> validate(const reader& r, state_layout<T>& layout, std::initia
 }  // namespace checkpoint::detail
 
 /// Writes the whole training state of `g` (and the caller's `extra` records) to `file`, atomically:
-/// a crash or a failed write leaves the previous file whole. Throws checkpoint_error.
+/// a crash or a failed write leaves the previous file whole. Throws checkpoint_error, or
+/// training_error (nothing written) when the state holds a NaN or an infinity.
 template <checkpointable_gan Gan>
 void save_checkpoint(Gan& g, const std::filesystem::path& file, const checkpoint_extra& extra = {}) {
     auto layout = checkpoint::detail::describe_gan(g);
+    checkpoint::detail::require_finite_state(layout, "gant: step " + std::to_string(g.step()));
     checkpoint::writer w;
     checkpoint::detail::add_layout(w, layout);
     w.add_u64("step", static_cast<std::uint64_t>(g.step()));
@@ -396,6 +416,7 @@ template <checkpointable_gan Gan>
 void export_generator(Gan& g, const std::filesystem::path& file) {
     auto& net = g.hyper().ema ? g.ema_generator() : g.generator();
     auto layout = checkpoint::detail::describe_generator(net);
+    checkpoint::detail::require_finite_state(layout, "gant: step " + std::to_string(g.step()) + ": the generator");
     checkpoint::writer w;
     checkpoint::detail::add_layout(w, layout);
     w.write(file);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "gant/core/rng.hpp"
@@ -221,6 +223,17 @@ BOOST_AUTO_TEST_CASE(tensor_scaling_and_sample_files) {
     BOOST_TEST(loaded.width() == 5u);
     BOOST_TEST(!loaded.has_labels());
     BOOST_CHECK_THROW(write_idx_samples(d / "bad.idx", rgb, 3, 2, 4), std::invalid_argument);
+    // A NaN would become a black pixel, silently: refused, and the old file kept.
+    rgb.data()[40] = std::nan("");
+    try {
+        write_idx_samples(d / "rgb.idx", rgb, 3, 2, 5);
+        BOOST_ERROR("a NaN sample was written");
+    } catch (const std::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("sample 1 holds a non-finite value (NaN or infinity) at feature 10") !=
+                       std::string::npos,
+                   e.what());
+    }
+    BOOST_TEST(read_idx(d / "rgb.idx").bytes == expected);
 }
 
 BOOST_AUTO_TEST_CASE(writer_refuses_inconsistent_arguments_and_keeps_old_file) {
@@ -244,6 +257,10 @@ BOOST_AUTO_TEST_CASE(missing_file_and_folder) {
     temp_dir d;
     expect_read_error(d / "nope.idx", "cannot open the file (No such file or directory)");
     expect_read_error(d.path, "is a folder");
+    // A pipe would block the reader until someone writes to it; a device never ends.
+    BOOST_REQUIRE(::mkfifo((d / "pipe.idx").c_str(), 0600) == 0);
+    expect_read_error(d / "pipe.idx", "is not a regular file (a pipe, device or socket)");
+    expect_read_error("/dev/zero", "is not a regular file");
 }
 
 BOOST_AUTO_TEST_CASE(truncated_headers) {
@@ -286,6 +303,13 @@ BOOST_AUTO_TEST_CASE(zero_and_oversized_dimensions_fail_before_allocating) {
     put(d / "sixty", idx_file({3, 4, 5}, 60));
     expect_format_error(d / "sixty", "more than the 59-byte limit", [&] { read_idx(d / "sixty", 59); });
     BOOST_TEST(read_idx(d / "sixty", 60).bytes.size() == 60u);
+    // load_idx_images bounds the tensor it builds, 4 bytes a pixel in float: a header declaring
+    // 2^29 + 2^10 pixels (a few kilobytes of gzip could) is refused before anything is inflated,
+    // while the same count as bytes would still be under read_idx's 2 GiB.
+    put(d / "float_bomb", header(0x08, {524289, 1024, 1}));
+    expect_format_error(d / "float_bomb", "more than the 536870912-byte limit",
+                        [&] { load_idx_images<float>(d / "float_bomb"); });
+    expect_format_error(d / "float_bomb", "truncated IDX file", [&] { read_idx(d / "float_bomb"); });
 }
 
 BOOST_AUTO_TEST_CASE(truncated_and_overlong_data) {

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE gant_atomic_file
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gant/io/atomic_file.hpp"
 
@@ -168,4 +171,36 @@ BOOST_AUTO_TEST_CASE(misuse_after_commit_is_reported) {
     BOOST_CHECK_THROW(f.write("x", 1), std::logic_error);
     BOOST_CHECK_THROW(f.commit(), std::logic_error);
     BOOST_TEST(fs::file_size(d.path / "m") == 0u);
+}
+
+// A killed writer's temporary file (its process gone) is removed; a live process's (this one's,
+// possibly mid-write), other targets' and unrelated files are kept.
+BOOST_AUTO_TEST_CASE(stale_temporaries_of_dead_writers_are_removed) {
+    temp_dir d;
+    const fs::path target = d.path / "checkpoint.gant";
+    put(target, "the good checkpoint");
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    BOOST_REQUIRE(::waitpid(child, &status, 0) == child);  // reaped: no process has this pid now
+    const std::string dead = "checkpoint.gant.tmp-" + std::to_string(child) + "-a1b2c3";
+    const std::string alive = "checkpoint.gant.tmp-" + std::to_string(::getpid()) + "-d4e5f6";
+    for (const std::string& name :
+         {dead, alive, std::string("grid.png.tmp-") + std::to_string(child) + "-0",
+          std::string("checkpoint.gant.tmp-x1-0"), std::string("checkpoint.gant.tmp--0"), std::string("notes.txt")})
+        put(d.path / name, "partial");
+    BOOST_TEST(gant::io::remove_stale_temporaries(target) == 1u);
+    auto names = names_in(d.path);
+    std::sort(names.begin(), names.end());
+    std::vector<std::string> expected{"checkpoint.gant",
+                                      alive,
+                                      "checkpoint.gant.tmp--0",
+                                      "checkpoint.gant.tmp-x1-0",
+                                      std::string("grid.png.tmp-") + std::to_string(child) + "-0",
+                                      "notes.txt"};
+    std::sort(expected.begin(), expected.end());
+    BOOST_TEST(names == expected, boost::test_tools::per_element());
+    BOOST_TEST(slurp(target) == "the good checkpoint");
+    BOOST_TEST(gant::io::remove_stale_temporaries(d.path / "missing" / "x.gant") == 0u);  // no folder: nothing
 }

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE gant_checkpoint
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -8,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/resource.h>
@@ -210,6 +214,29 @@ std::string error_of(F&& f) {
     }
     BOOST_ERROR("expected a checkpoint_error");
     return {};
+}
+
+/// The checkpoint file `from` rebuilt record by record with a valid checksum, as a forger would
+/// write it, with element `at` of the float record `name` (or of the second float record when
+/// `name` is empty) set to `poison`. The writer itself refuses a non-finite state.
+std::vector<std::uint8_t> forged(const fs::path& from, float poison, const std::string& name = {},
+                                 std::size_t at = std::size_t(-1)) {
+    checkpoint::reader r(from);
+    checkpoint::writer w;
+    std::vector<float> changed;
+    std::size_t floats = 0;
+    for (const auto& rec : r.records()) {
+        const bool target = rec.type == checkpoint::dtype::f32 && (name.empty() ? floats++ == 1 : rec.name == name);
+        if (target) {
+            changed.resize(rec.count);
+            checkpoint::reader::copy_out(rec, changed.data());
+            changed[std::min(at, changed.size() / 2)] = poison;
+            w.add<float>(rec.name, rec.dims, changed.data(), rec.count);
+            continue;
+        }
+        w.add(rec.name, rec.type, rec.dims, rec.data, rec.count);  // little-endian host: bytes as they are
+    }
+    return w.bytes();
 }
 
 /// A file image around `payload` with a correct checksum (to reach the record parser).
@@ -460,8 +487,7 @@ BOOST_AUTO_TEST_CASE(resume_across_ema_settings) {
             // The records a load skips are still checked: a NaN in the average of a file saved
             // with EMA on is refused by a gan with EMA off, which is left as it was.
             if (saved_with_ema) {
-                saved.ema_generator().visit_parameters([](auto& p) { p.value.data()[0] = std::nanf(""); });
-                save_checkpoint(saved, dir / "bad.gant");
+                spit(dir / "bad.gant", forged(dir / "c.gant", std::nanf(""), "ema/0/weight", 0));
                 model target(h, 8);
                 const auto before = snapshot(target);
                 const std::string message = error_of([&] { load_checkpoint(target, dir / "bad.gant"); });
@@ -679,26 +705,19 @@ BOOST_FIXTURE_TEST_CASE(missing_and_odd_files, damaged_fixture) {
 }
 
 // A framed, checksummed file whose weights hold a NaN or an infinity: no training run saves one
-// (the step guard stops first), so it is damaged or forged, and loading it would give NaN samples
-// that look like results.
+// (the step guard stops first, and the writer refuses such a state), so it is damaged or forged,
+// and loading it would give NaN samples that look like results.
 BOOST_FIXTURE_TEST_CASE(nonfinite_values_are_refused, damaged_fixture) {
     for (const float poison : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        expect_rejected(forged(good, poison), "holds a non-finite value (NaN or infinity) at element");
+
+        // The same for a generator export.
         model m(small_hyper<model>(4), 1);
         gaussian_data<float> d(1);
         m.train_step(d);
-        std::size_t index = 0;
-        m.critic().visit_parameters([&](auto& p) {
-            if (index++ == 1) p.value.data()[p.value.size() / 2] = poison;
-        });
-        const fs::path file = dir / "poisoned.gant";
-        save_checkpoint(m, file);
-        expect_rejected(slurp(file), "holds a non-finite value (NaN or infinity) at element");
-
-        // The same for a generator export (of the EMA generator when the average is on).
-        (m.hyper().ema ? m.ema_generator() : m.generator()).visit_parameters([&](auto& p) {
-            p.value.data()[0] = poison;
-        });
-        export_generator(m, file);
+        const fs::path exported = dir / "generator.gant", file = dir / "poisoned.gant";
+        export_generator(m, exported);
+        spit(file, forged(exported, poison));
         model target(small_hyper<model>(4), 5);
         const std::string message = error_of([&] { load_generator(target.generator(), file); });
         BOOST_TEST(message.find("holds a non-finite value") != std::string::npos, message);
@@ -799,6 +818,52 @@ BOOST_FIXTURE_TEST_CASE(random_mutations_behind_a_valid_checksum, damaged_fixtur
     BOOST_TEST(refused > 100);
 }
 
+// A stored Box-Muller spare that the stream could not have drawn (NaN, 1e308, 9) is refused; the
+// spare of a real stream (after one normal draw) and the largest possible one load.
+BOOST_AUTO_TEST_CASE(a_random_stream_spare_must_be_a_possible_draw) {
+    rng r(5, 1);
+    r.normal();  // leaves the pair's second variate as the spare
+    const auto words = checkpoint::encode_rng_state(r.state());
+    BOOST_REQUIRE(words[4] == 1u);
+    rng::full_state s;
+    BOOST_TEST(checkpoint::decode_rng_state(words, s).empty());
+    BOOST_TEST((s == r.state()));
+    for (const double bad : {std::numeric_limits<double>::quiet_NaN(), 1e308, -9.0}) {
+        auto w = words;
+        w[5] = std::bit_cast<std::uint64_t>(bad);
+        const std::string problem = checkpoint::decode_rng_state(w, s);
+        BOOST_TEST(problem.find("which it cannot produce") != std::string::npos, problem);
+    }
+    auto w = words;
+    w[5] = std::bit_cast<std::uint64_t>(std::sqrt(106 * std::log(2.0)));  // the largest |draw|, u1 = 2^-53
+    BOOST_TEST(checkpoint::decode_rng_state(w, s).empty());
+}
+
+// A file of 64 GiB (sparse: it takes no disk space) whose header is wrong is refused from its
+// header alone: reading it whole first would need 64 GiB of memory (an out-of-memory kill or an
+// allocation failure instead of a sentence).
+BOOST_FIXTURE_TEST_CASE(a_huge_file_is_judged_by_its_header_before_it_is_read, damaged_fixture) {
+    const fs::path huge = dir / "huge.gant";
+    auto header = std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 20);
+    for (const auto& [change, words] :
+         std::vector<std::pair<int, std::string>>{{0, "is not a gant checkpoint"},
+                                                  {1, "has checkpoint format version 7"},
+                                                  {2, "is truncated: its header"},
+                                                  {3, "unexpected bytes after its checksum"}}) {
+        auto h = header;
+        if (change == 0) h[0] = 'X';
+        if (change == 1) h[8] = 7;
+        if (change == 2) h[19] = 0xff;  // a payload length beyond the file
+        spit(huge, h);
+        fs::resize_file(huge, std::uintmax_t(64) << 30);
+        model target(small_hyper<model>(4), 5);
+        const std::string message = error_of([&] { load_checkpoint(target, huge); });
+        BOOST_TEST(message.rfind("gant: " + huge.string() + ": ", 0) == 0, message);
+        BOOST_TEST(message.find(words) != std::string::npos, message << "  (expected: " << words << ")");
+    }
+    fs::remove(huge);
+}
+
 BOOST_FIXTURE_TEST_CASE(records_that_do_not_fit_the_configuration, damaged_fixture) {
     // Rebuild the good file record by record with one change, keeping a valid checksum.
     auto rebuilt = [&](const std::string& drop, const std::string& reshape_name, bool add_unknown,
@@ -867,6 +932,59 @@ BOOST_AUTO_TEST_CASE(a_failed_write_keeps_the_old_checkpoint) {
     const std::string nowhere = error_of([&] { save_checkpoint(m, dir / "no" / "such" / "folder.gant"); });
     BOOST_TEST(nowhere.find("folder.gant: cannot write the checkpoint: cannot create a temporary file") !=
                std::string::npos, nowhere);
+}
+
+// Adam's second moment overflows to infinity for a gradient near 1e19 while the weights stay
+// finite (the parameter just stops moving), so the training guard lets the step through; the
+// loader refuses such a file, so the writer must not replace a good checkpoint with it.
+BOOST_AUTO_TEST_CASE(a_non_finite_state_is_not_saved) {
+    using model = gan<toy, loss::non_saturating>;
+    temp_folder dir;
+    const fs::path file = dir / "checkpoint.gant", exported = dir / "generator.gant";
+    model m(small_hyper<model>(4), 1);
+    gaussian_data<float> d(1);
+    m.train_step(d);
+    save_checkpoint(m, file);
+    export_generator(m, exported);
+    const auto old_bytes = slurp(file), old_export = slurp(exported);
+    m.train_step(d);
+
+    auto layout = checkpoint::detail::describe_gan(m);
+    auto slot = std::find_if(layout.tensors.begin(), layout.tensors.end(),
+                             [](const auto& t) { return t.record.find("exp_avg_sq") != std::string::npos; });
+    BOOST_REQUIRE(slot != layout.tensors.end());
+    BOOST_REQUIRE(slot->count > 2);
+    slot->data[2] = std::numeric_limits<float>::infinity();
+    auto training_error_of = [](auto&& f) -> std::string {
+        try {
+            f();
+        } catch (const training_error& e) {  // what a trainer reports with its last good checkpoint
+            return e.what();
+        }
+        BOOST_ERROR("expected a training_error");
+        return {};
+    };
+    const std::string message = training_error_of([&] { save_checkpoint(m, file); });
+    BOOST_TEST(message.rfind("gant: step 2: '" + slot->record +
+                                 "' holds a non-finite value (infinity) at element 2, "
+                                 "so nothing was saved",
+                             0) == 0,
+               message);
+    BOOST_TEST(message.find('\n') == std::string::npos);
+    BOOST_TEST((slurp(file) == old_bytes), "the previous checkpoint is intact");
+    BOOST_TEST(dir.entries() == (std::vector<std::string>{"checkpoint.gant", "generator.gant"}),
+               "no temporary file is left");
+    slot->data[2] = 0.0f;
+    save_checkpoint(m, file);  // finite again: saved
+
+    bool poisoned = false;  // the network export_generator writes: the average when EMA is on
+    (m.hyper().ema ? m.ema_generator() : m.generator()).visit_parameters([&](parameter<float>& p) {
+        if (!std::exchange(poisoned, true)) p.value[0] = std::numeric_limits<float>::quiet_NaN();
+    });
+    const std::string export_message = training_error_of([&] { export_generator(m, exported); });
+    BOOST_TEST(export_message.rfind("gant: step 2: the generator: '", 0) == 0, export_message);
+    BOOST_TEST(export_message.find("holds a non-finite value (NaN) at element 0") != std::string::npos, export_message);
+    BOOST_TEST((slurp(exported) == old_export), "the previous export is intact");
 }
 
 BOOST_AUTO_TEST_CASE(killing_the_writer_mid_write_leaves_a_loadable_checkpoint) {
