@@ -16,9 +16,10 @@
 //                    written with each checkpoint; gant_sample (examples/sample) draws from it
 //
 // Every file is replaced atomically (io::atomic_file), so an interrupted run never leaves a torn
-// file. A NaN or infinity in training stops the run with one sentence naming the step; nothing is
-// written after it, so the last checkpoint is the last good state. Ctrl-C finishes the current
-// iteration, writes the outputs and exits with 130 (a second Ctrl-C stops at once).
+// file, and a run removes the temporary files that a killed one left. A NaN or infinity in
+// training stops the run with one sentence naming the step; nothing is written after it, so the
+// last checkpoint is the last good state. Ctrl-C (or SIGTERM) finishes the current iteration,
+// writes the outputs and exits with 130 (143): a second one stops at once.
 //
 // Determinism: with the same seed, thread count and --steps, two runs write identical files, and
 // a run resumed from a checkpoint writes the files the uninterrupted run would have written
@@ -49,6 +50,7 @@
 #include "gant/core/threads.hpp"
 #include "gant/data/idx.hpp"
 #include "gant/gan.hpp"
+#include "gant/io/atomic_file.hpp"
 #include "gant/io/png.hpp"
 #include "gant/train/gan_state.hpp"
 
@@ -82,9 +84,9 @@ namespace detail {
 
 inline volatile std::sig_atomic_t interrupted = 0;
 
-inline void on_interrupt(int) {
-    interrupted = 1;
-    std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once
+inline void on_interrupt(int signal) {
+    interrupted = signal;          // SIGINT (Ctrl-C) or SIGTERM (kill, a job scheduler's stop)
+    std::signal(signal, SIG_DFL);  // a second one stops at once
 }
 
 /// `e` as the user reads it: what() without the library's "gant: " prefix ("gant: step 3: the
@@ -406,7 +408,7 @@ run_result train(const options& o, const example_info& info,
     using dims = image_dims<Data>;  // the dataset's images (the model's may be padded: resolution.hpp)
     const char* name = info.name;
     const auto fail = [&](const std::string& sentence, int code = 1) {
-        std::fprintf(stderr, "%s: %s\n", name, sentence.c_str());
+        std::fprintf(stderr, "%s: %s\n", name, printable_line(sentence).c_str());
         return run_result{code, 0};
     };
 
@@ -491,6 +493,10 @@ run_result train(const options& o, const example_info& info,
         std::filesystem::create_directories(o.out, ec);
         if (ec || !std::filesystem::is_directory(o.out))
             return fail("cannot create the output folder " + o.out.string() + " (" + ec.message() + ")");
+        // What an earlier run killed mid-write left beside its outputs (as large as a checkpoint
+        // each); the outputs themselves are intact.
+        for (const auto& file : {checkpoint_file, generator_file, grid_file, samples_file, metrics_file})
+            io::remove_stale_temporaries(file);
     } catch (const std::exception& e) {
         return fail(detail::sentence(e, "loading the data and building the networks"));
     }
@@ -539,9 +545,23 @@ run_result train(const options& o, const example_info& info,
         st.metrics.write(metrics_file);
     };
 
+    // A NaN or infinity in a step, or in the state about to be saved: one sentence that says where
+    // the last state worth keeping is.
+    auto diverged = [&](const training_error& e) {
+        const std::string where = st.checkpoint.empty()
+                                      ? std::string("no checkpoint was written before it")
+                                      : "the last good checkpoint, from step " + std::to_string(st.checkpoint_step) +
+                                            ", is " + st.checkpoint.string();
+        return detail::sentence(e) + "; " + where;
+    };
+
     detail::interrupted = 0;
-    auto previous_handler = std::signal(SIGINT, detail::on_interrupt);
-    const auto restore_handler = [&] { std::signal(SIGINT, previous_handler == SIG_ERR ? SIG_DFL : previous_handler); };
+    auto previous_int = std::signal(SIGINT, detail::on_interrupt);
+    auto previous_term = std::signal(SIGTERM, detail::on_interrupt);
+    const auto restore_handler = [&] {
+        std::signal(SIGINT, previous_int == SIG_ERR ? SIG_DFL : previous_int);
+        std::signal(SIGTERM, previous_term == SIG_ERR ? SIG_DFL : previous_term);
+    };
     const auto start = clock::now();
     const double base_seconds = st.seconds;
     const std::size_t first_step = m.step();
@@ -579,11 +599,7 @@ run_result train(const options& o, const example_info& info,
         if (st.metrics.interval_open()) st.metrics.close(m.step(), st.seconds, st.images);
     } catch (const training_error& e) {
         restore_handler();
-        const std::string where = st.checkpoint.empty()
-                                      ? std::string("no checkpoint was written before it")
-                                      : "the last good checkpoint, from step " + std::to_string(st.checkpoint_step) +
-                                            ", is " + st.checkpoint.string();
-        return fail(detail::sentence(e) + "; " + where);
+        return fail(diverged(e));
     } catch (const std::exception& e) {
         restore_handler();
         return fail(detail::sentence(e, ("training step " + std::to_string(m.step() + 1)).c_str()));
@@ -598,6 +614,9 @@ run_result train(const options& o, const example_info& info,
         save_everything();
         samples = draw_samples<Model, Data>(m, st.seed, o.samples);
         data::write_idx_samples(samples_file, samples, dims::channels, dims::height, dims::width);
+    } catch (const training_error& e) {
+        restore_handler();
+        return fail(diverged(e));
     } catch (const std::exception& e) {
         restore_handler();
         return fail(detail::sentence(e, "writing the outputs"));
@@ -622,9 +641,10 @@ run_result train(const options& o, const example_info& info,
             return fail("evaluation failed: " + detail::sentence(e));
         }
     }
-    if (detail::interrupted) {
-        std::fprintf(stderr, "%s: interrupted at step %zu; the outputs above are from that step\n", name, m.step());
-        return {130, steps_done};
+    if (const int signal = detail::interrupted) {
+        std::fprintf(stderr, "%s: interrupted (%s) at step %zu; the outputs above are from that step\n", name,
+                     signal == SIGTERM ? "SIGTERM" : "SIGINT", m.step());
+        return {128 + signal, steps_done};
     }
     return {0, steps_done};
 }

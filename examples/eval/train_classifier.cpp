@@ -123,6 +123,17 @@ int main(int argc, char** argv) {
                                              ".gz file in this folder (the classifier trains on labelled images)");
             }
         }
+        // The weights replace --out atomically: if it names one of the dataset's files, that file
+        // would be lost (its content replaced by the classifier's).
+        for (const auto which : {data::split::train, data::split::test}) {
+            const data::idx_files files = data::find_idx_files(o.data, which);
+            for (const auto& input : {files.images, files.labels}) {
+                std::error_code ec;
+                if (!input.empty() && std::filesystem::equivalent(o.out, input, ec))
+                    throw std::invalid_argument("gant: --out " + o.out + " is the dataset file " + input.string() +
+                                                ", which the classifier's weights would replace; choose another file");
+            }
+        }
         const auto train = head_of(data::load_idx_folder<float>(o.data, data::split::train), o.limit);
         const auto test = data::load_idx_folder<float>(o.data, data::split::test);
         if (train.channels() != 1 || train.height() != 28 || train.width() != 28 || !train.has_labels() ||

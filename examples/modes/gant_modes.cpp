@@ -29,6 +29,7 @@
 #include "gant/core/threads.hpp"
 #include "gant/data/mixtures.hpp"
 #include "gant/gan.hpp"
+#include "gant/io/atomic_file.hpp"
 #include "gant/lipschitz/gradient_penalty.hpp"
 #include "gant/lipschitz/spectral_norm.hpp"
 #include "gant/lipschitz/wasserstein_div.hpp"
@@ -239,14 +240,17 @@ struct standardiser {
     }
 };
 
+/// The samples as "x,y" CSV, replacing `path` atomically like every other output (a full disk or
+/// a kill leaves the previous file, never a cut-off one; io::write_error says which).
 template <class T>
 void dump(const tensor<T>& samples, const std::string& path) {
-    std::FILE* out = std::fopen(path.c_str(), "w");
-    if (!out) throw std::runtime_error("gant_modes: cannot write " + path);
-    std::fprintf(out, "x,y\n");
-    for (std::size_t i = 0; i < samples.shape(0); ++i)
-        std::fprintf(out, "%.6g,%.6g\n", double(samples(i, 0)), double(samples(i, 1)));
-    std::fclose(out);
+    std::string text = "x,y\n";
+    char line[64];
+    for (std::size_t i = 0; i < samples.shape(0); ++i) {
+        const int n = std::snprintf(line, sizeof line, "%.6g,%.6g\n", double(samples(i, 0)), double(samples(i, 1)));
+        text.append(line, std::size_t(n));
+    }
+    io::write_atomically(path, text.data(), text.size());
 }
 
 template <class F>
