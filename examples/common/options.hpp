@@ -250,8 +250,7 @@ std::optional<int> parse_options(int argc, char** argv, const example_info& info
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help
-        std::string what = e.what();
-        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+        const std::string what = sentence_after(info.name, e.what());
         std::fprintf(stderr, "%s: %s (see %s --help)\n", info.name, what.c_str(), info.name);
         return usage_error;
     }

@@ -84,9 +84,26 @@ namespace detail {
 
 inline volatile std::sig_atomic_t interrupted = 0;
 
+inline volatile std::sig_atomic_t handling_int = 0, handling_term = 0;
+
 inline void on_interrupt(int signal) {
-    interrupted = signal;          // SIGINT (Ctrl-C) or SIGTERM (kill, a job scheduler's stop)
-    std::signal(signal, SIG_DFL);  // a second one stops at once
+    if (interrupted == 0) interrupted = signal;  // SIGINT (Ctrl-C) or SIGTERM (kill, a scheduler's stop)
+    // A second one, of either kind, stops at once.
+    if (handling_int) std::signal(SIGINT, SIG_DFL);
+    if (handling_term) std::signal(SIGTERM, SIG_DFL);
+}
+
+/// Installs on_interrupt for `signal` unless the process ignores it (a job a non-interactive shell
+/// starts in the background ignores SIGINT, and must go on doing so); returns the disposition to
+/// restore and sets `handling` when installed.
+inline void (*handle_interrupts(int signal, volatile std::sig_atomic_t& handling))(int) {
+    auto previous = std::signal(signal, on_interrupt);
+    if (previous == SIG_IGN) {
+        std::signal(signal, SIG_IGN);
+        return SIG_IGN;
+    }
+    handling = 1;
+    return previous;
 }
 
 /// `e` as the user reads it: what() without the library's "gant: " prefix ("gant: step 3: the
@@ -495,7 +512,8 @@ run_result train(const options& o, const example_info& info,
             return fail("cannot create the output folder " + o.out.string() + " (" + ec.message() + ")");
         // What an earlier run killed mid-write left beside its outputs (as large as a checkpoint
         // each); the outputs themselves are intact.
-        for (const auto& file : {checkpoint_file, generator_file, grid_file, samples_file, metrics_file})
+        for (const auto& file : {checkpoint_file, generator_file, grid_file, samples_file, metrics_file,
+                                 o.out / "eval.json"})
             io::remove_stale_temporaries(file);
     } catch (const std::exception& e) {
         return fail(detail::sentence(e, "loading the data and building the networks"));
@@ -556,9 +574,13 @@ run_result train(const options& o, const example_info& info,
     };
 
     detail::interrupted = 0;
-    auto previous_int = std::signal(SIGINT, detail::on_interrupt);
-    auto previous_term = std::signal(SIGTERM, detail::on_interrupt);
+    detail::handling_int = 0;
+    detail::handling_term = 0;
+    auto previous_int = detail::handle_interrupts(SIGINT, detail::handling_int);
+    auto previous_term = detail::handle_interrupts(SIGTERM, detail::handling_term);
     const auto restore_handler = [&] {
+        detail::handling_int = 0;
+        detail::handling_term = 0;
         std::signal(SIGINT, previous_int == SIG_ERR ? SIG_DFL : previous_int);
         std::signal(SIGTERM, previous_term == SIG_ERR ? SIG_DFL : previous_term);
     };

@@ -437,9 +437,8 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help
-        std::string what = e.what();
-        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
-        std::fprintf(stderr, "gant_modes: %s (see gant_modes --help)\n", what.c_str());
+        std::fprintf(stderr, "gant_modes: %s (see gant_modes --help)\n",
+                     examples::sentence_after("gant_modes", e.what()).c_str());
         return usage_error;
     }
 

@@ -162,9 +162,8 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);
-        std::string what = e.what();
-        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
-        std::fprintf(stderr, "gant_sample: %s (see gant_sample --help)\n", what.c_str());
+        std::fprintf(stderr, "gant_sample: %s (see gant_sample --help)\n",
+                     examples::sentence_after("gant_sample", e.what()).c_str());
         return examples::usage_error;
     }
 
@@ -183,25 +182,25 @@ int main(int argc, char** argv) {
         if (!chosen) {
             std::string supported;
             for (const auto& s : samplers) supported += std::string(supported.empty() ? "" : "; ") + s.examples;
-            std::fprintf(stderr,
-                         "gant_sample: %s is %s; it reads generators exported by the examples (%s)\n",
-                         o.generator.string().c_str(), describe(r).c_str(), supported.c_str());
+            const std::string sentence = o.generator.string() + " is " + describe(r) +
+                                         "; it reads generators exported by the examples (" + supported + ")";
+            std::fprintf(stderr, "gant_sample: %s\n", examples::printable_line(sentence).c_str());
             return 1;
         }
         std::error_code ec;
         std::filesystem::create_directories(o.out, ec);
         if (ec || !std::filesystem::is_directory(o.out)) {
-            std::fprintf(stderr, "gant_sample: cannot create the output folder %s (%s)\n", o.out.string().c_str(),
-                         ec.message().c_str());
+            std::fprintf(stderr, "gant_sample: %s\n",
+                         examples::printable_line("cannot create the output folder " + o.out.string() + " (" +
+                                                  ec.message() + ")")
+                             .c_str());
             return 1;
         }
         chosen->sample(r, o);
         std::printf("gant_sample: wrote %zu samples to %s and %s (generator of %s)\n", o.n,
                     (o.out / "samples.idx").string().c_str(), (o.out / "grid.png").string().c_str(), chosen->examples);
     } catch (const std::exception& e) {
-        std::string s = e.what();
-        if (s.rfind("gant: ", 0) == 0) s.erase(0, 6);
-        std::fprintf(stderr, "gant_sample: %s\n", s.c_str());
+        std::fprintf(stderr, "gant_sample: %s\n", examples::sentence_after("gant_sample", e.what()).c_str());
         return 1;
     }
     return 0;

@@ -46,7 +46,7 @@ std::uint8_t value_to_pixel(T x) noexcept {
 
 /// Throws std::invalid_argument (one sentence, `who` first) when a sample holds a NaN or an
 /// infinity: value_to_pixel would write it as a black or white pixel, an image that looks like a
-/// result of a generator whose output is not a number.
+/// result (of a generator whose output is not a number, in the examples).
 template <class T>
 void require_finite_samples(const tensor<T>& samples, const char* who) {
     const std::size_t n = samples.shape(0), features = samples.size() / std::max<std::size_t>(n, 1);
@@ -56,7 +56,7 @@ void require_finite_samples(const tensor<T>& samples, const char* who) {
             throw std::invalid_argument(std::string("gant: ") + who + ": sample " + std::to_string(i / features) +
                                         " holds a non-finite value (NaN or infinity) at feature " +
                                         std::to_string(i % features) +
-                                        ": the generator's output is not an image, so nothing was written");
+                                        ", which no pixel can show, so nothing was written");
 }
 
 template <class T>

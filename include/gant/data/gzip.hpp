@@ -25,6 +25,8 @@
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace gant::data {
@@ -47,14 +49,20 @@ class input_file {
 public:
     explicit input_file(std::filesystem::path path) : path_(std::move(path)), in_(std::size_t{1} << 16) {
         std::error_code ec;
-        const auto status = std::filesystem::status(path_, ec);
-        if (std::filesystem::is_directory(status)) throw format_error(path_, "is a folder, not a file");
-        // Opening a pipe waits for a writer, and a device has no end: only plain files hold data.
-        if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
-            throw format_error(path_, "is not a regular file (a pipe, device or socket), so it cannot be read as data");
-        file_ = std::fopen(path_.c_str(), "rb");
-        if (!file_) {
+        if (std::filesystem::is_directory(path_, ec)) throw format_error(path_, "is a folder, not a file");
+        // Non-blocking for the open only: opening a named pipe for reading otherwise waits for a
+        // writer, forever when there is none (a stray FIFO hung gant_eval). Reads then block as
+        // usual, and a pipe without a writer reads as empty; a pipe with one (a shell's <(...))
+        // reads its data.
+        const int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
             const int err = errno;
+            throw format_error(path_, std::string("cannot open the file (") + std::strerror(err) + ")");
+        }
+        const int flags = ::fcntl(fd, F_GETFL);
+        if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || !(file_ = ::fdopen(fd, "rb"))) {
+            const int err = errno;
+            ::close(fd);
             throw format_error(path_, std::string("cannot open the file (") + std::strerror(err) + ")");
         }
         // The size on disk bounds what a plain file can hold (see size_hint); unknown is fine.

@@ -38,6 +38,10 @@ namespace gant::data {
 /// Largest data block read_idx accepts by default (2 GiB; Fashion-MNIST's train set is 47 MB).
 inline constexpr std::uint64_t idx_max_bytes = std::uint64_t{1} << 31;
 
+/// Largest image tensor load_idx_images builds by default: 4 GiB, 2^30 pixels as float (50,000
+/// RGB images of 64 x 64 are 0.6 of that). Loading takes the bytes and the tensor at once.
+inline constexpr std::uint64_t idx_max_tensor_bytes = std::uint64_t{1} << 32;
+
 /// The IDX type code of unsigned bytes, the only element type gant reads and writes.
 inline constexpr std::uint8_t idx_unsigned_byte = 0x08;
 
@@ -98,7 +102,7 @@ namespace detail {
 
 /// The IDX parser behind read_idx and read_idx_bytes; `path` names the input in messages.
 inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path, std::uint64_t max_bytes,
-                              std::uint64_t max_items) {
+                              std::uint64_t max_items, std::uint64_t value_size = 1) {
     // A damaged gzip stream can yield a nonsense header long before its CRC is checked. Blame the
     // right layer: before reporting a header problem in a gzip file, run the stream's own checks.
     auto reject = [&](const std::string& problem) {
@@ -147,10 +151,12 @@ inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path,
                                          " is zero (header says " + shape_text + ")");
         const std::uint32_t factor = i == 0 ? kept : out.dims[i];
         // Each factor is < 2^32 and need <= max_bytes before the multiply; check before it can wrap.
-        if (need > std::numeric_limits<std::uint64_t>::max() / factor || need * factor > max_bytes)
-            throw reject("IDX header says " + shape_text + " " + noun + ", more than the " +
-                                         std::to_string(max_bytes) + "-byte limit" +
-                                         (sliced ? " even for the first " + std::to_string(kept) : std::string()));
+        if (need > std::numeric_limits<std::uint64_t>::max() / factor || need * factor > max_bytes / value_size)
+            throw reject("IDX header says " + shape_text + " " + noun +
+                         (value_size == 1 ? std::string(", ")
+                                          : ": as " + std::to_string(value_size) + "-byte values, ") +
+                         "more than the " + std::to_string(max_bytes) + "-byte limit" +
+                         (sliced ? " even for the first " + std::to_string(kept) : std::string()));
         need *= factor;
     }
 
@@ -202,11 +208,13 @@ inline idx_data read_idx_from(input_file& in, const std::filesystem::path& path,
 /// Never reads out of bounds; the buffer grows with the data that really arrives (starting at the
 /// file's size, doubling), so a lying header cannot make it allocate the size it claims.
 /// With max_items > 0, only the first max_items items (images, labels) are read and returned; the
-/// rest of the file is left unread (unchecked: its length and a gzip stream's checksum).
+/// rest of the file is left unread (unchecked: its length and a gzip stream's checksum). With
+/// value_size > 1 the limit is on what the caller turns the bytes into (value_size bytes each),
+/// checked from the header, before anything is allocated for the data.
 inline idx_data read_idx(const std::filesystem::path& path, std::uint64_t max_bytes = idx_max_bytes,
-                         std::uint64_t max_items = 0) {
+                         std::uint64_t max_items = 0, std::uint64_t value_size = 1) {
     input_file in(path);
-    return detail::read_idx_from(in, path, max_bytes, max_items);
+    return detail::read_idx_from(in, path, max_bytes, max_items, std::max<std::uint64_t>(value_size, 1));
 }
 
 /// read_idx for a file image in memory (plain or gzipped, detected the same way); `name` stands
@@ -293,11 +301,12 @@ void write_idx_samples(const std::filesystem::path& path, const tensor<T>& sampl
 /// `labels` is empty, its 1-D label file. A count mismatch is an error naming both files. With
 /// limit > 0 only the first `limit` images (and labels) are read. max_bytes bounds the tensor of
 /// T it builds (sizeof(T) bytes a pixel), not the file: a gzip file of a few megabytes can
-/// declare gigabytes of pixels, and a file larger than that is refused before it is inflated.
+/// declare gigabytes of pixels, and a larger dataset is refused from its header, before anything
+/// is allocated for it.
 template <class T>
 image_dataset<T> load_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels = {},
-                                 std::size_t limit = 0, std::uint64_t max_bytes = idx_max_bytes) {
-    const idx_data img = read_idx(images, max_bytes / sizeof(T), limit);
+                                 std::size_t limit = 0, std::uint64_t max_bytes = idx_max_tensor_bytes) {
+    const idx_data img = read_idx(images, max_bytes, limit, sizeof(T));
     if (img.dims.size() < 3)
         throw format_error(images, "expected an image file (3 or 4 dimensions, magic 0x00000803) but the header declares " +
                                        std::to_string(img.dims.size()) + " dimension" +
@@ -350,12 +359,13 @@ inline idx_files find_idx_files(const std::filesystem::path& dir, split which = 
 }
 
 /// Loads one split of an MNIST-style dataset folder, e.g. load_idx_folder<float>(default_data_dir);
-/// with limit > 0, its first `limit` images only (and only they are read).
+/// with limit > 0, its first `limit` images only (and only they are read). max_bytes as for
+/// load_idx_images.
 template <class T>
 image_dataset<T> load_idx_folder(const std::filesystem::path& dir, split which = split::train,
-                                 std::size_t limit = 0) {
+                                 std::size_t limit = 0, std::uint64_t max_bytes = idx_max_tensor_bytes) {
     const idx_files f = find_idx_files(dir, which);
-    return load_idx_images<T>(f.images, f.labels, limit);
+    return load_idx_images<T>(f.images, f.labels, limit, max_bytes);
 }
 
 }  // namespace gant::data

@@ -164,8 +164,10 @@ inline void write_atomically(const std::filesystem::path& target, const void* da
 /// left behind: those whose process no longer exists. A SIGKILL or a power cut during a write
 /// cannot clean up (the target itself is intact, the point of the scheme), and each left-over
 /// checkpoint temporary is as large as a checkpoint. Files of a live process, which may be
-/// writing now, are kept; a recycled pid only keeps a stale file longer. Returns how many it
-/// removed; errors (a folder it cannot list) are not reported: this is housekeeping.
+/// writing now, are kept; a recycled pid only keeps a stale file longer. The pid is judged on
+/// this machine and in this pid namespace: a folder that writers on other hosts share (NFS) or
+/// other containers write to must not be cleaned this way. Returns how many it removed; errors
+/// (a folder it cannot list) are not reported: this is housekeeping.
 inline std::size_t remove_stale_temporaries(const std::filesystem::path& target) {
     const std::string prefix = target.filename().string() + ".tmp-";
     std::filesystem::path folder = target.parent_path();
@@ -187,7 +189,9 @@ inline std::size_t remove_stale_temporaries(const std::filesystem::path& target)
         if (!digits || pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
         if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
         std::error_code remove_error;
-        if (it->is_regular_file(remove_error) && std::filesystem::remove(it->path(), remove_error)) ++removed;
+        if (it->symlink_status(remove_error).type() == std::filesystem::file_type::regular &&
+            std::filesystem::remove(it->path(), remove_error))
+            ++removed;
     }
     return removed;
 }

@@ -106,8 +106,11 @@ public:
         std::size_t k = 0;
         for (; k + lanes <= length; k += lanes)
             for (std::size_t j = 0; j < lanes; ++j) add_to_lane(j, term(k + j));
-        for (std::size_t j = 0; j < lanes; ++j)  // the last length % lanes elements
-            if (k + j < length) add_to_lane(j, term(k + j));
+        // The last length % lanes elements go on where the previous call's stopped, so that many
+        // short runs (a feature's batch norm over vectors: runs of one) still spread over the lanes.
+        for (std::size_t j = 0; j < lanes; ++j)
+            if (k + j < length) add_to_lane((next_ + j) % lanes, term(k + j));
+        next_ = (next_ + length - k) % lanes;
     }
 
     /// Sum number s of everything added, its lanes combined pairwise.
@@ -122,6 +125,7 @@ private:
     }
     static_assert(lanes == 8, "total() combines exactly eight lanes");
     std::array<std::array<A, lanes>, Count> sums_{};
+    std::size_t next_ = 0;  // the lane of the next tail element
 };
 
 /// Mean and biased variance of a group, two-pass (as exact as the data allow).

@@ -222,10 +222,13 @@ checkpoint::detail::state_layout<T> describe_classifier(classifier<T>& clf) {
 
 }  // namespace detail
 
-/// Writes the classifier's weights and `info` to `file` (atomically). Throws checkpoint_error.
+/// Writes the classifier's weights and `info` to `file` (atomically). Throws checkpoint_error, or
+/// training_error (nothing written) when a weight is a NaN or an infinity, which load_classifier
+/// would refuse.
 template <class T>
 void save_classifier(classifier<T>& clf, const std::filesystem::path& file, const classifier_info& info) {
     auto layout = detail::describe_classifier(clf);
+    checkpoint::detail::require_finite_state(layout, "gant: the classifier");
     checkpoint_extra extra;
     extra.set_f64("test_accuracy", info.test_accuracy);
     extra.set_string("command", info.command);

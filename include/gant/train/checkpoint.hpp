@@ -33,6 +33,8 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <memory>
+#include <new>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -223,9 +225,12 @@ inline std::string decode_rng_state(std::span<const std::uint64_t> w, rng::full_
     const double spare = std::bit_cast<double>(w[5]);
     // The spare is the second variate of a Box-Muller pair with u1 >= 2^-53: |z| <= sqrt(106 ln 2),
     // about 8.57. Anything else (a NaN, 1e308) was not drawn by the stream.
-    if (w[4] == 1 && !(std::abs(spare) <= 8.6))
-        return "the random stream's stored normal draw is " + std::to_string(spare) +
+    if (w[4] == 1 && !(std::abs(spare) <= 8.6)) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6g", spare);
+        return std::string("the random stream's stored normal draw is ") + text +
                ", which it cannot produce (every draw lies within +-8.57)";
+    }
     out.has_spare = w[4] == 1;
     out.spare = spare;
     return {};
@@ -408,7 +413,8 @@ public:
         const auto status = std::filesystem::status(file_, ec);
         if (ec || !std::filesystem::exists(status)) fail("cannot read it: the file does not exist");
         if (!std::filesystem::is_regular_file(status)) fail("cannot read it: it is not a regular file");
-        std::FILE* f = std::fopen(file_.c_str(), "rb");
+        const std::unique_ptr<std::FILE, int (*)(std::FILE*)> open_file(std::fopen(file_.c_str(), "rb"), std::fclose);
+        std::FILE* f = open_file.get();
         if (!f) fail(std::string("cannot open it (") + std::strerror(errno) + ")");
         // The size comes from the open file itself, so what we allocate is what exists on disk;
         // and the header is checked against it first, so that a large file that is not a gant
@@ -420,16 +426,14 @@ public:
         const std::size_t head_bytes = ok ? std::min(head.size(), static_cast<std::size_t>(size)) : 0;
         ok = ok && std::fread(head.data(), 1, head_bytes, f) == head_bytes && std::fseek(f, 0, SEEK_SET) == 0;
         if (ok) {
+            check_header(head.data(), head_bytes, static_cast<std::uint64_t>(size));
             try {
-                check_header(head.data(), head_bytes, static_cast<std::uint64_t>(size));
-            } catch (...) {
-                std::fclose(f);
-                throw;
+                bytes_.resize(static_cast<std::size_t>(size));
+            } catch (const std::bad_alloc&) {
+                fail("cannot read it: not enough memory for its " + std::to_string(size) + " bytes");
             }
-            bytes_.resize(static_cast<std::size_t>(size));
             ok = bytes_.empty() || std::fread(bytes_.data(), 1, bytes_.size(), f) == bytes_.size();
         }
-        std::fclose(f);
         if (!ok) fail("cannot read it (I/O error or the file changed while being read)");
         parse();
     }

@@ -216,7 +216,7 @@ void require_finite_state(const state_layout<T>& layout, const std::string& what
                 throw training_error(what + ": '" + t.record + "' holds a non-finite value (" +
                                      (std::isnan(t.data[i]) ? "NaN" : "infinity") + ") at element " +
                                      std::to_string(i) +
-                                     ", so nothing was saved (a checkpoint is only written from a finite state): "
+                                     ", so nothing was saved (gant saves only finite states, which alone load): "
                                      "training has diverged, for instance from too high a learning rate");
 }
 

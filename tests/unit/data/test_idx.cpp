@@ -257,10 +257,11 @@ BOOST_AUTO_TEST_CASE(missing_file_and_folder) {
     temp_dir d;
     expect_read_error(d / "nope.idx", "cannot open the file (No such file or directory)");
     expect_read_error(d.path, "is a folder");
-    // A pipe would block the reader until someone writes to it; a device never ends.
+    // Opening a named pipe with no writer used to wait forever: it now reads as empty. A device
+    // reads as what it holds (zeros: not an IDX file).
     BOOST_REQUIRE(::mkfifo((d / "pipe.idx").c_str(), 0600) == 0);
-    expect_read_error(d / "pipe.idx", "is not a regular file (a pipe, device or socket)");
-    expect_read_error("/dev/zero", "is not a regular file");
+    expect_read_error(d / "pipe.idx", "the file is empty, not an IDX file");
+    expect_read_error("/dev/zero", "unsupported IDX data type 0x00");
 }
 
 BOOST_AUTO_TEST_CASE(truncated_headers) {
@@ -303,13 +304,19 @@ BOOST_AUTO_TEST_CASE(zero_and_oversized_dimensions_fail_before_allocating) {
     put(d / "sixty", idx_file({3, 4, 5}, 60));
     expect_format_error(d / "sixty", "more than the 59-byte limit", [&] { read_idx(d / "sixty", 59); });
     BOOST_TEST(read_idx(d / "sixty", 60).bytes.size() == 60u);
-    // load_idx_images bounds the tensor it builds, 4 bytes a pixel in float: a header declaring
-    // 2^29 + 2^10 pixels (a few kilobytes of gzip could) is refused before anything is inflated,
-    // while the same count as bytes would still be under read_idx's 2 GiB.
-    put(d / "float_bomb", header(0x08, {524289, 1024, 1}));
-    expect_format_error(d / "float_bomb", "more than the 536870912-byte limit",
+    // load_idx_images bounds the tensor it builds (4 GiB, 4 bytes a pixel in float): a header
+    // declaring 2^30 + 2^10 pixels (a few kilobytes of gzip could) is refused from the header,
+    // while the same count as bytes would still be under read_idx's 2 GiB; 8 bytes a pixel in
+    // double halve the count.
+    put(d / "float_bomb", header(0x08, {1048577, 1024, 1}));
+    expect_format_error(d / "float_bomb",
+                        "header says 1048577x1024x1 images: as 4-byte values, more than the 4294967296-byte limit",
                         [&] { load_idx_images<float>(d / "float_bomb"); });
     expect_format_error(d / "float_bomb", "truncated IDX file", [&] { read_idx(d / "float_bomb"); });
+    put(d / "double_bomb", header(0x08, {524289, 1024, 1}));
+    expect_format_error(d / "double_bomb", "as 8-byte values, more than the 4294967296-byte limit",
+                        [&] { load_idx_images<double>(d / "double_bomb"); });
+    expect_format_error(d / "double_bomb", "truncated IDX file", [&] { load_idx_images<float>(d / "double_bomb"); });
 }
 
 BOOST_AUTO_TEST_CASE(truncated_and_overlong_data) {

@@ -62,12 +62,19 @@ void expect_close(const std::string& what, values got, values want) {
     BOOST_TEST(got.size() == want.size());
     if (got.size() != want.size()) return;
     double worst = 0, scale = 0;
-    std::size_t at = 0;
+    std::size_t at = 0, not_finite = 0;
     for (std::size_t k = 0; k < want.size(); ++k) {
+        if (!std::isfinite(got[k]) || !std::isfinite(want[k])) {  // a NaN would compare false below
+            if (not_finite++ == 0) at = k;
+            continue;
+        }
         const double d = std::abs(got[k] - want[k]);
-        if (!(d <= worst)) worst = d, at = k;  // also catches NaN
+        if (d > worst && not_finite == 0) worst = d, at = k;
         scale = std::max(scale, std::abs(want[k]));
     }
+    BOOST_TEST_INFO(what << ": " << not_finite << " values are NaN or infinite, the first at [" << at << "] (gant "
+                         << got[at] << ", torch " << want[at] << ")");
+    BOOST_TEST(not_finite == 0u);
     const double bound = tolerance * std::max(scale, 1e-12);
     BOOST_TEST_INFO(what << ": largest difference " << worst << " at [" << at << "] (gant " << got[at] << ", torch "
                          << want[at] << "), allowed " << bound);

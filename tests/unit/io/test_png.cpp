@@ -209,8 +209,8 @@ BOOST_AUTO_TEST_CASE(non_finite_samples_are_refused_and_the_old_grid_kept) {
             BOOST_ERROR("a non-finite sample was written");
         } catch (const std::invalid_argument& e) {
             BOOST_TEST(std::string(e.what()) ==
-                       "gant: write_png_grid: sample 1 holds a non-finite value (NaN or infinity) at feature 5: the "
-                       "generator's output is not an image, so nothing was written");
+                       "gant: write_png_grid: sample 1 holds a non-finite value (NaN or infinity) at feature 5, "
+                       "which no pixel can show, so nothing was written");
         }
     }
     BOOST_TEST(count_entries(d.path) == before);

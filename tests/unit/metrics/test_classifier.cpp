@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gant/core/rng.hpp"
@@ -215,6 +217,30 @@ BOOST_AUTO_TEST_CASE(save_and_load_round_trip) {
     const tensor<float> la = a.forward(x);
     const tensor<float> lb = b.forward(x);
     for (std::size_t i = 0; i < la.size(); ++i) BOOST_TEST(la.data()[i] == lb.data()[i]);
+}
+
+// A diverged classifier (a NaN weight) is not saved over a good weights file: load_classifier
+// would refuse the file.
+BOOST_AUTO_TEST_CASE(a_non_finite_classifier_is_not_saved) {
+    temp_dir dir;
+    classifier<float> a;
+    rng r(8);
+    a.initialize(r);
+    save_classifier(a, dir / "c.gant", {0.5, "good"});
+    const auto good = slurp(dir / "c.gant");
+    bool poisoned = false;
+    a.head().visit_parameters([&](parameter<float>& p) {
+        if (!std::exchange(poisoned, true)) p.value[1] = std::numeric_limits<float>::infinity();
+    });
+    try {
+        save_classifier(a, dir / "c.gant", {0.9, "diverged"});
+        BOOST_ERROR("a non-finite classifier was saved");
+    } catch (const training_error& e) {
+        BOOST_TEST(std::string(e.what()).rfind("gant: the classifier: 'head/", 0) == 0, e.what());
+        BOOST_TEST(std::string(e.what()).find("holds a non-finite value (infinity) at element 1") != std::string::npos,
+                   e.what());
+    }
+    BOOST_TEST((slurp(dir / "c.gant") == good));
 }
 
 BOOST_AUTO_TEST_CASE(damaged_files_give_one_sentence_and_leave_the_network_alone) {

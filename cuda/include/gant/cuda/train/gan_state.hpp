@@ -103,6 +103,7 @@ void export_generator(gan<Topology, Loss, Lipschitz, Growth, float, backend::cud
     cuda::host_gan_t<std::remove_reference_t<decltype(g)>> host(g.hyper());
     cuda::download_network(g.generator(), host.generator());
     cuda::download_network(g.ema_generator(), host.ema_generator());
+    host.set_step(g.step());  // named in the message if the weights are not finite
     export_generator(host, file);
 }
 
