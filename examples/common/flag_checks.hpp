@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "gant/core/one_line.hpp"
+
 namespace gant::examples {
 
 namespace limits {
@@ -53,32 +55,13 @@ inline std::string text(real_range r) {
 /// The exit code of a command-line error (the convention of getopt-based tools).
 inline constexpr int usage_error = 2;
 
-/// `text` on one line: control characters (a newline in a path, an escape sequence in a string
-/// read from a file) written as \xNN, so that what reaches the terminal is one line of plain text.
-inline std::string printable_line(const std::string& text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c >= 0x20 && c != 0x7f) {
-            out += ch;
-            continue;
-        }
-        static constexpr char hex[] = "0123456789abcdef";
-        out += "\\x";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
-}
-
 /// An error's text as the one sentence a program prints after "<program>: ": without a leading
 /// "gant: " (the library's prefix) or "<program>: ", without trailing newlines, on one line.
 inline std::string sentence_after(const std::string& program, std::string what) {
     for (const std::string& prefix : {std::string("gant: "), program + ": "})
         if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
     while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
-    return printable_line(what);
+    return one_line(what);  // control characters from paths or files as \xNN
 }
 
 namespace flags {

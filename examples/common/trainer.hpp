@@ -425,7 +425,7 @@ run_result train(const options& o, const example_info& info,
     using dims = image_dims<Data>;  // the dataset's images (the model's may be padded: resolution.hpp)
     const char* name = info.name;
     const auto fail = [&](const std::string& sentence, int code = 1) {
-        std::fprintf(stderr, "%s: %s\n", name, printable_line(sentence).c_str());
+        std::fprintf(stderr, "%s: %s\n", name, one_line(sentence).c_str());
         return run_result{code, 0};
     };
 

@@ -184,16 +184,14 @@ int main(int argc, char** argv) {
             for (const auto& s : samplers) supported += std::string(supported.empty() ? "" : "; ") + s.examples;
             const std::string sentence = o.generator.string() + " is " + describe(r) +
                                          "; it reads generators exported by the examples (" + supported + ")";
-            std::fprintf(stderr, "gant_sample: %s\n", examples::printable_line(sentence).c_str());
+            std::fprintf(stderr, "gant_sample: %s\n", one_line(sentence).c_str());
             return 1;
         }
         std::error_code ec;
         std::filesystem::create_directories(o.out, ec);
         if (ec || !std::filesystem::is_directory(o.out)) {
-            std::fprintf(stderr, "gant_sample: %s\n",
-                         examples::printable_line("cannot create the output folder " + o.out.string() + " (" +
-                                                  ec.message() + ")")
-                             .c_str());
+            const std::string sentence = "cannot create the output folder " + o.out.string() + " (" + ec.message() + ")";
+            std::fprintf(stderr, "gant_sample: %s\n", one_line(sentence).c_str());
             return 1;
         }
         chosen->sample(r, o);

@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "gant/core/one_line.hpp"
 #include "gant/core/rng.hpp"
 #include "gant/io/atomic_file.hpp"
 
@@ -59,23 +60,6 @@ public:
     const std::filesystem::path& file() const noexcept { return file_; }
 
 private:
-    static std::string one_line(const std::string& s) {
-        std::string out;
-        out.reserve(s.size());
-        for (const char ch : s) {
-            const auto c = static_cast<unsigned char>(ch);
-            if (c >= 0x20 && c != 0x7f) {
-                out += ch;
-            } else {
-                static constexpr char hex[] = "0123456789abcdef";
-                out += "\\x";
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            }
-        }
-        return out;
-    }
-
     std::filesystem::path file_;
 };
 
