@@ -9,15 +9,16 @@
 // POSIX only (open/fsync/rename); gant targets Linux.
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <limits>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include <fcntl.h>
@@ -178,16 +179,12 @@ inline std::size_t remove_stale_temporaries(const std::filesystem::path& target)
         const std::string name = it->path().filename().string();
         if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
         // "<pid>-<random>": the pid is the digits up to the dash.
-        const std::size_t dash = name.find('-', prefix.size());
-        if (dash == std::string::npos || dash == prefix.size()) continue;
-        long long pid = 0;
-        bool digits = true;
-        for (std::size_t i = prefix.size(); i < dash && digits; ++i) {
-            digits = name[i] >= '0' && name[i] <= '9' && pid < (1LL << 40);
-            pid = pid * 10 + (name[i] - '0');
-        }
-        if (!digits || pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
-        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+        const char* const digits = name.data() + prefix.size();
+        const char* const name_end = name.data() + name.size();
+        pid_t pid = 0;
+        const auto [parsed, error] = std::from_chars(digits, name_end, pid);
+        if (error != std::errc() || parsed == digits || parsed == name_end || *parsed != '-' || pid <= 0) continue;
+        if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
         std::error_code remove_error;
         if (it->symlink_status(remove_error).type() == std::filesystem::file_type::regular &&
             std::filesystem::remove(it->path(), remove_error))

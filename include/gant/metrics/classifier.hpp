@@ -228,12 +228,11 @@ checkpoint::detail::state_layout<T> describe_classifier(classifier<T>& clf) {
 template <class T>
 void save_classifier(classifier<T>& clf, const std::filesystem::path& file, const classifier_info& info) {
     auto layout = detail::describe_classifier(clf);
-    checkpoint::detail::require_finite_state(layout, "gant: the classifier");
     checkpoint_extra extra;
     extra.set_f64("test_accuracy", info.test_accuracy);
     extra.set_string("command", info.command);
     checkpoint::writer w;
-    checkpoint::detail::add_layout(w, layout);
+    checkpoint::detail::add_layout(w, layout, "gant: the classifier");
     extra.add_to(w, "extra/");
     w.write(file);
 }

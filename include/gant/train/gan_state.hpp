@@ -202,14 +202,15 @@ inline std::string config_text(const config_entries& entries) {
     return s;
 }
 
-/// Refuses to save a state that holds a NaN or an infinity: the loader would refuse the file (see
-/// first_nonfinite), so writing it would replace a good checkpoint with one that cannot be used.
-/// The training guard stops a run whose losses, gradients or weights stop being finite; an
-/// optimiser's moment estimates can overflow on their own (Adam's squared gradient passes the
-/// float range when a gradient nears 1e19, while the weights stay finite and simply stop moving),
-/// and this is where that is caught. `what` starts the message ("gant: step 12").
+/// Adds the layout's records to `w`, after refusing a state that holds a NaN or an infinity: the
+/// loader refuses such a file (see first_nonfinite), so writing it would replace a good file with
+/// one that cannot be used. The training guard stops a run whose losses, gradients or weights stop
+/// being finite; an optimiser's moment estimates can overflow on their own (Adam's squared
+/// gradient passes the float range when a gradient nears 1e19, while the weights stay finite and
+/// simply stop moving), and this is where that is caught: a training_error whose message starts
+/// with `what` ("gant: step 12"). Every saver (checkpoint, generator export, classifier) comes here.
 template <class T>
-void require_finite_state(const state_layout<T>& layout, const std::string& what) {
+void add_layout(writer& w, const state_layout<T>& layout, const std::string& what) {
     for (const auto& t : layout.tensors)
         for (std::uint64_t i = 0; i < t.count; ++i)
             if (!std::isfinite(t.data[i]))
@@ -218,10 +219,6 @@ void require_finite_state(const state_layout<T>& layout, const std::string& what
                                      std::to_string(i) +
                                      ", so nothing was saved (gant saves only finite states, which alone load): "
                                      "training has diverged, for instance from too high a learning rate");
-}
-
-template <class T>
-void add_layout(writer& w, const state_layout<T>& layout) {
     w.add_string("config", config_text(layout.config));
     for (const auto& t : layout.tensors) w.add<T>(t.record, t.dims, t.data, t.count);
     for (const auto& [name, value] : layout.counters) w.add_u64(name, *value);
@@ -353,9 +350,8 @@ validated_load<T> validate(const reader& r, state_layout<T>& layout, std::initia
 template <checkpointable_gan Gan>
 void save_checkpoint(Gan& g, const std::filesystem::path& file, const checkpoint_extra& extra = {}) {
     auto layout = checkpoint::detail::describe_gan(g);
-    checkpoint::detail::require_finite_state(layout, "gant: step " + std::to_string(g.step()));
     checkpoint::writer w;
-    checkpoint::detail::add_layout(w, layout);
+    checkpoint::detail::add_layout(w, layout, "gant: step " + std::to_string(g.step()));
     w.add_u64("step", static_cast<std::uint64_t>(g.step()));
     extra.add_to(w, "extra/");
     w.write(file);
@@ -416,9 +412,8 @@ template <checkpointable_gan Gan>
 void export_generator(Gan& g, const std::filesystem::path& file) {
     auto& net = g.hyper().ema ? g.ema_generator() : g.generator();
     auto layout = checkpoint::detail::describe_generator(net);
-    checkpoint::detail::require_finite_state(layout, "gant: step " + std::to_string(g.step()) + ": the generator");
     checkpoint::writer w;
-    checkpoint::detail::add_layout(w, layout);
+    checkpoint::detail::add_layout(w, layout, "gant: step " + std::to_string(g.step()) + ": the generator");
     w.write(file);
 }
 
