@@ -56,11 +56,30 @@ double log1p(double x) noexcept { return record_then_call_libm<double, log1p_nam
 
 namespace {
 
-// Returns with the upper halves of ymm0 set, as the function GCC 12 compiled without its closing
-// vzeroupper did. Written in assembly so that the compiler's own bookkeeping (which assumes every
-// call returns them clean, and so adds no vzeroupper of its own after one) cannot see it.
+// Returns with the upper halves of all sixteen ymm registers set, as the function GCC 12 compiled
+// without its closing vzeroupper did. Written in assembly so that the compiler's own bookkeeping
+// (which assumes every call returns them clean, and so adds no vzeroupper of its own after one)
+// cannot see it. All sixteen, not one: a VEX-encoded scalar load into xmm0 before the library call
+// (the argument) zeroes ymm0's upper half, and AMD's Zen processors then report the upper state
+// as clean (XINUSE follows the registers' contents there; Intel's stays set until vzeroupper).
+// The calling code cannot overwrite every register in the few instructions in between.
 __attribute__((naked, noinline)) void dirty_the_upper_state() {
     asm("vpcmpeqd %ymm0, %ymm0, %ymm0\n\t"
+        "vpcmpeqd %ymm1, %ymm1, %ymm1\n\t"
+        "vpcmpeqd %ymm2, %ymm2, %ymm2\n\t"
+        "vpcmpeqd %ymm3, %ymm3, %ymm3\n\t"
+        "vpcmpeqd %ymm4, %ymm4, %ymm4\n\t"
+        "vpcmpeqd %ymm5, %ymm5, %ymm5\n\t"
+        "vpcmpeqd %ymm6, %ymm6, %ymm6\n\t"
+        "vpcmpeqd %ymm7, %ymm7, %ymm7\n\t"
+        "vpcmpeqd %ymm8, %ymm8, %ymm8\n\t"
+        "vpcmpeqd %ymm9, %ymm9, %ymm9\n\t"
+        "vpcmpeqd %ymm10, %ymm10, %ymm10\n\t"
+        "vpcmpeqd %ymm11, %ymm11, %ymm11\n\t"
+        "vpcmpeqd %ymm12, %ymm12, %ymm12\n\t"
+        "vpcmpeqd %ymm13, %ymm13, %ymm13\n\t"
+        "vpcmpeqd %ymm14, %ymm14, %ymm14\n\t"
+        "vpcmpeqd %ymm15, %ymm15, %ymm15\n\t"
         "ret");
 }
 
