@@ -7,7 +7,8 @@
 #
 # Usage: bash bench/gpu/pack_gant_gpu_tests.sh BUILD_DIR OUT_DIR
 #   BUILD_DIR  gant's build folder (CUDA on; `cmake --build BUILD_DIR --target test_cuda_network
-#              test_cuda_batch_source` first)
+#              test_cuda_batch_source` first), configured with -DGANT_TEST_OPTIMIZATION=-O2 so
+#              that the tests' CPU references run at full speed on the GPU machine's clock
 #   OUT_DIR    gets bin/ (the tests) and lib/ (every library ldd resolves outside the C library,
 #              the C++ runtime and CUDA's own, which the GPU machine has), data/ (a dataset
 #              slice); OUT_DIR.tar.xz is the same, compressed, for the device tool's carry

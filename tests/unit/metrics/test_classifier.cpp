@@ -279,16 +279,37 @@ BOOST_AUTO_TEST_CASE(shipped_weights_are_found) {
     BOOST_TEST(fs::file_size(p) < 2u * 1024 * 1024);
 }
 
+// Under AddressSanitizer (scripts/sanitize.sh) the forward passes over the whole test split took
+// 55 s of a CI run and check no memory access that a slice does not: there the accuracy is that of
+// the first 2000 test images, against a floor; the other builds check the recorded value exactly.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t accuracy_images = 2000;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr std::size_t accuracy_images = 2000;
+#else
+constexpr std::size_t accuracy_images = 0;  // all
+#endif
+#else
+constexpr std::size_t accuracy_images = 0;  // all
+#endif
+
 BOOST_AUTO_TEST_CASE(shipped_weights_give_the_recorded_test_accuracy, *boost::unit_test::precondition(with_dataset())) {
     classifier<float> clf;
     const classifier_info info = load_classifier(clf, default_classifier_path());
     BOOST_TEST(info.test_accuracy == recorded_test_accuracy, boost::test_tools::tolerance(1e-3));
     BOOST_TEST(!info.command.empty());
-    const auto test = data::load_idx_folder<float>(data::default_data_dir, data::split::test);
+    const auto test = data::load_idx_folder<float>(data::default_data_dir, data::split::test, accuracy_images);
     const double acc = accuracy(clf, test);
-    BOOST_TEST_MESSAGE("test accuracy of the shipped classifier: " << acc);
-    BOOST_TEST(std::abs(acc - recorded_test_accuracy) <= 0.001);
-    BOOST_TEST(acc >= 0.91);
+    BOOST_TEST_MESSAGE("test accuracy of the shipped classifier on " << test.size() << " images: " << acc);
+    if (accuracy_images == 0) {
+        BOOST_TEST(test.size() == 10000u);
+        BOOST_TEST(std::abs(acc - recorded_test_accuracy) <= 0.001);
+        BOOST_TEST(acc >= 0.91);
+    } else {
+        BOOST_TEST(test.size() == accuracy_images);
+        BOOST_TEST(acc >= 0.9);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
