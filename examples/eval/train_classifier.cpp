@@ -125,15 +125,18 @@ int main(int argc, char** argv) {
         }
         // The weights replace --out atomically: if it names one of the dataset's files (the one
         // read or its plain or .gz twin), that file would be lost, its content replaced.
-        for (const char* stem :
-             {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
-            for (const std::string& name : {std::string(stem), std::string(stem) + ".gz"}) {
-                const std::filesystem::path input = std::filesystem::path(o.data) / name;
-                std::error_code ec;
-                if (std::filesystem::equivalent(o.out, input, ec))
-                    throw std::invalid_argument("gant: --out " + o.out + " is the dataset file " + input.string() +
-                                                ", which the classifier's weights would replace; choose another file");
-            }
+        for (const auto which : {data::split::train, data::split::test}) {
+            const data::idx_file_names names = data::idx_names(which);
+            for (const auto& candidates : {names.images, names.labels})
+                for (const std::string& name : candidates) {
+                    const std::filesystem::path input = std::filesystem::path(o.data) / name;
+                    std::error_code ec;
+                    if (std::filesystem::equivalent(o.out, input, ec))
+                        throw std::invalid_argument(
+                            "gant: --out " + o.out + " is the dataset file " + input.string() +
+                            ", which the classifier's weights would replace; choose another file");
+                }
+        }
         const auto train = head_of(data::load_idx_folder<float>(o.data, data::split::train), o.limit);
         const auto test = data::load_idx_folder<float>(o.data, data::split::test);
         if (train.channels() != 1 || train.height() != 28 || train.width() != 28 || !train.has_labels() ||

@@ -336,25 +336,37 @@ struct idx_files {
     std::filesystem::path labels;
 };
 
-/// Finds <prefix>-images-idx3-ubyte[.gz] and <prefix>-labels-idx1-ubyte[.gz] in `dir` (prefix
-/// "train" or "t10k"; the uncompressed file wins when both exist). Labels are optional: a GAN does
-/// not need them. Throws format_error when the folder or the image file is missing.
+/// The names one split's files may have in a dataset folder, in the order find_idx_files tries
+/// them: <prefix>-images-idx3-ubyte, then with .gz; the same for labels (prefix "train" or
+/// "t10k").
+struct idx_file_names {
+    std::array<std::string, 2> images, labels;
+};
+
+inline idx_file_names idx_names(split which) {
+    const std::string prefix = which == split::train ? "train" : "t10k";
+    const std::string images = prefix + "-images-idx3-ubyte", labels = prefix + "-labels-idx1-ubyte";
+    return {{images, images + ".gz"}, {labels, labels + ".gz"}};
+}
+
+/// Finds one split's image file and label file in `dir` (idx_names; the uncompressed file wins
+/// when both exist). Labels are optional: a GAN does not need them. Throws format_error when the
+/// folder or the image file is missing.
 inline idx_files find_idx_files(const std::filesystem::path& dir, split which = split::train) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
         throw format_error(dir, "data folder not found (point --data at a folder holding the IDX files)");
-    const std::string prefix = which == split::train ? "train" : "t10k";
-    auto find = [&](const std::string& stem) -> std::filesystem::path {
-        for (const auto& name : {stem, stem + ".gz"}) {
+    const idx_file_names names = idx_names(which);
+    auto find = [&](const std::array<std::string, 2>& candidates) -> std::filesystem::path {
+        for (const auto& name : candidates) {
             const auto p = dir / name;
             if (std::filesystem::is_regular_file(p, ec)) return p;
         }
         return {};
     };
-    idx_files f{find(prefix + "-images-idx3-ubyte"), find(prefix + "-labels-idx1-ubyte")};
+    idx_files f{find(names.images), find(names.labels)};
     if (f.images.empty())
-        throw format_error(dir, "no " + prefix + "-images-idx3-ubyte or " + prefix +
-                                    "-images-idx3-ubyte.gz file in this folder");
+        throw format_error(dir, "no " + names.images[0] + " or " + names.images[1] + " file in this folder");
     return f;
 }
 

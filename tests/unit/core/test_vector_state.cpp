@@ -64,22 +64,9 @@ namespace {
 // as clean (XINUSE follows the registers' contents there; Intel's stays set until vzeroupper).
 // The calling code cannot overwrite every register in the few instructions in between.
 __attribute__((naked, noinline)) void dirty_the_upper_state() {
-    asm("vpcmpeqd %ymm0, %ymm0, %ymm0\n\t"
-        "vpcmpeqd %ymm1, %ymm1, %ymm1\n\t"
-        "vpcmpeqd %ymm2, %ymm2, %ymm2\n\t"
-        "vpcmpeqd %ymm3, %ymm3, %ymm3\n\t"
-        "vpcmpeqd %ymm4, %ymm4, %ymm4\n\t"
-        "vpcmpeqd %ymm5, %ymm5, %ymm5\n\t"
-        "vpcmpeqd %ymm6, %ymm6, %ymm6\n\t"
-        "vpcmpeqd %ymm7, %ymm7, %ymm7\n\t"
-        "vpcmpeqd %ymm8, %ymm8, %ymm8\n\t"
-        "vpcmpeqd %ymm9, %ymm9, %ymm9\n\t"
-        "vpcmpeqd %ymm10, %ymm10, %ymm10\n\t"
-        "vpcmpeqd %ymm11, %ymm11, %ymm11\n\t"
-        "vpcmpeqd %ymm12, %ymm12, %ymm12\n\t"
-        "vpcmpeqd %ymm13, %ymm13, %ymm13\n\t"
-        "vpcmpeqd %ymm14, %ymm14, %ymm14\n\t"
-        "vpcmpeqd %ymm15, %ymm15, %ymm15\n\t"
+    asm(".irp r, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n\t"
+        "vpcmpeqd %ymm\\r, %ymm\\r, %ymm\\r\n\t"
+        ".endr\n\t"
         "ret");
 }
 
